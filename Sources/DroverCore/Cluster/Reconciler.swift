@@ -1,0 +1,137 @@
+import Foundation
+
+/// Compares desired state (agents in the store) with actual state (what connected nodes
+/// report) and returns the actions that converge the one toward the other.
+///
+/// Pure: the caller takes a snapshot, applies the actions (store first, then the wire) and
+/// calls again. Actual state never changes desired state, except for reporting status.
+public struct Reconciler: Sendable {
+    public var scheduler: Scheduler
+
+    public init(scheduler: Scheduler = Scheduler()) {
+        self.scheduler = scheduler
+    }
+
+    /// Everything the reconciler looks at.
+    public struct Snapshot: Sendable {
+        public var agents: [AgentRecord]
+        public var nodes: [NodeRecord]
+        /// Nodes with a live gateway session.
+        public var connected: Set<String>
+        /// What each connected node last said it runs.
+        public var reported: [String: [NodeProtocol.RunningAgent]]
+
+        public init(agents: [AgentRecord], nodes: [NodeRecord], connected: Set<String>, reported: [String: [NodeProtocol.RunningAgent]]) {
+            self.agents = agents
+            self.nodes = nodes
+            self.connected = connected
+            self.reported = reported
+        }
+    }
+
+    public enum Action: Sendable, Hashable {
+        /// Record the agent on `nodeID` at `generation` (store first), then start it there.
+        case assign(agentID: String, nodeID: String, generation: Int)
+        /// No node fits; the agent waits, unplaced.
+        case unplaceable(agentID: String, failure: PlacementFailure)
+        /// Ask a node to run an agent it should run but does not report.
+        case start(nodeID: String, NodeProtocol.AgentStart)
+        /// Ask a node to stop an agent it should not run (or not at that generation).
+        case stop(nodeID: String, NodeProtocol.AgentStop)
+        /// Record the status a node reports for the current generation.
+        case recordStatus(agentID: String, status: AgentStatus, restarts: Int)
+        /// The agent is undeployed and no node runs it any more: forget it.
+        case remove(agentID: String)
+    }
+
+    /// The actions that converge `snapshot`.
+    public mutating func reconcile(_ snapshot: Snapshot) -> [Action] {
+        var actions: [Action] = []
+        let agentsByID = Dictionary(snapshot.agents.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let nodesByID = Dictionary(snapshot.nodes.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var reportedByAgent: [String: [(node: String, agent: NodeProtocol.RunningAgent)]] = [:]
+        for (nodeID, running) in snapshot.reported where snapshot.connected.contains(nodeID) {
+            for agent in running { reportedByAgent[agent.agentID, default: []].append((nodeID, agent)) }
+        }
+
+        // Stale copies first: a node stops what it should not run before it starts anything.
+        for nodeID in snapshot.reported.keys.sorted() where snapshot.connected.contains(nodeID) {
+            for running in snapshot.reported[nodeID] ?? [] {
+                guard let reason = Self.staleReason(running, on: nodeID, agent: agentsByID[running.agentID]) else { continue }
+                actions.append(.stop(nodeID: nodeID, .init(agentID: running.agentID, generation: running.generation, reason: reason)))
+            }
+        }
+
+        var candidates = Self.candidates(snapshot)
+        for agent in snapshot.agents.sorted(by: { $0.createdAt < $1.createdAt || ($0.createdAt == $1.createdAt && $0.id < $1.id) }) {
+            switch agent.desiredState {
+            case .stopped:
+                if reportedByAgent[agent.id, default: []].isEmpty {
+                    actions.append(.remove(agentID: agent.id))
+                }
+            case .running:
+                if let nodeID = agent.nodeID, let node = nodesByID[nodeID], node.status != .down {
+                    guard snapshot.connected.contains(nodeID) else { continue }
+                    let current = reportedByAgent[agent.id, default: []].first { $0.node == nodeID && $0.agent.generation == agent.generation }
+                    if let current {
+                        if current.agent.status != agent.status || current.agent.restarts != agent.restarts {
+                            actions.append(.recordStatus(agentID: agent.id, status: current.agent.status, restarts: current.agent.restarts))
+                        }
+                    } else if agent.status != .failed {
+                        actions.append(.start(nodeID: nodeID, Self.startMessage(agent, generation: agent.generation)))
+                    }
+                    continue
+                }
+                if agent.status == .failed, agent.nodeID != nil { continue }
+                switch scheduler.place(PlacementRequest(agent: agent), on: candidates) {
+                case .placed(let nodeID):
+                    let generation = agent.generation + 1
+                    actions.append(.assign(agentID: agent.id, nodeID: nodeID, generation: generation))
+                    actions.append(.start(nodeID: nodeID, Self.startMessage(agent, generation: generation)))
+                    if let index = candidates.firstIndex(where: { $0.nodeID == nodeID }) {
+                        candidates[index].allocated = candidates[index].allocated + agent.resources
+                        candidates[index].agentCount += 1
+                        candidates[index].agentLabels.append(agent.labels)
+                    }
+                case .unplaceable(let failure):
+                    actions.append(.unplaceable(agentID: agent.id, failure: failure))
+                }
+            }
+        }
+        return actions
+    }
+
+    /// Why a copy a node reports must stop, or `nil` if it is the current one.
+    static func staleReason(_ running: NodeProtocol.RunningAgent, on nodeID: String, agent: AgentRecord?) -> String? {
+        guard let agent else { return "unknown agent" }
+        if agent.desiredState == .stopped { return "undeployed" }
+        if agent.nodeID != nodeID { return "agent was placed on another node" }
+        if running.generation != agent.generation { return "generation \(running.generation) is stale; current is \(agent.generation)" }
+        return nil
+    }
+
+    static func startMessage(_ agent: AgentRecord, generation: Int) -> NodeProtocol.AgentStart {
+        .init(agentID: agent.id, agentType: agent.agentType, generation: generation, config: agent.config, state: agent.state)
+    }
+
+    /// Placement candidates with the resources of the agents already placed on them.
+    public static func candidates(_ snapshot: Snapshot) -> [PlacementCandidate] {
+        var byNode: [String: PlacementCandidate] = [:]
+        for node in snapshot.nodes {
+            byNode[node.id] = PlacementCandidate(
+                nodeID: node.id, tenant: node.tenant, status: node.status,
+                connected: snapshot.connected.contains(node.id) && node.connection == .websocket,
+                agentTypes: Set(node.agentTypes.map(\.name)), capabilities: Set(node.capabilities), labels: node.labels,
+                capacity: node.resources.capacity, maxAgents: node.maxAgents
+            )
+        }
+        for agent in snapshot.agents where agent.desiredState == .running {
+            guard let nodeID = agent.nodeID, var candidate = byNode[nodeID] else { continue }
+            candidate.allocated = candidate.allocated + agent.resources
+            candidate.agentCount += 1
+            candidate.agentLabels.append(agent.labels)
+            byNode[nodeID] = candidate
+        }
+        return Array(byNode.values)
+    }
+}

@@ -1,0 +1,278 @@
+import Foundation
+
+/// The payloads of the node ↔ manager protocol (see `NodeMessage`).
+public enum NodeProtocol {
+    /// Protocol revision; a node and manager with different majors refuse each other.
+    public static let version = 1
+
+    /// An agent a node is running, with the generation it was given.
+    public struct RunningAgent: Codable, Sendable, Hashable {
+        public var agentID: String
+        public var generation: Int
+        public var status: AgentStatus
+        public var restarts: Int
+
+        public init(agentID: String, generation: Int, status: AgentStatus, restarts: Int = 0) {
+            self.agentID = agentID
+            self.generation = generation
+            self.status = status
+            self.restarts = restarts
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case generation, status, restarts
+            case agentID = "agent_id"
+        }
+    }
+
+    /// First frame from the node: who it is and what it is running.
+    public struct Hello: Codable, Sendable, Hashable {
+        public var protocolVersion: Int
+        public var nodeID: String
+        public var tenant: String
+        public var name: String
+        public var hostAddress: String
+        public var apiPort: Int
+        public var capabilities: [String]
+        public var labels: [String: String]
+        public var agentTypes: [AgentTypeInfo]
+        public var resources: NodeResources
+        public var maxAgents: Int
+        public var incarnation: String
+        public var agents: [RunningAgent]
+
+        public init(
+            protocolVersion: Int = NodeProtocol.version, nodeID: String, tenant: String, name: String,
+            hostAddress: String, apiPort: Int, capabilities: [String], labels: [String: String],
+            agentTypes: [AgentTypeInfo], resources: NodeResources, maxAgents: Int, incarnation: String,
+            agents: [RunningAgent]
+        ) {
+            self.protocolVersion = protocolVersion
+            self.nodeID = nodeID
+            self.tenant = tenant
+            self.name = name
+            self.hostAddress = hostAddress
+            self.apiPort = apiPort
+            self.capabilities = capabilities
+            self.labels = labels
+            self.agentTypes = agentTypes
+            self.resources = resources
+            self.maxAgents = maxAgents
+            self.incarnation = incarnation
+            self.agents = agents
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case name, capabilities, labels, resources, incarnation, agents, tenant
+            case protocolVersion = "protocol_version"
+            case nodeID = "node_id"
+            case hostAddress = "host_address"
+            case apiPort = "api_port"
+            case agentTypes = "agent_types"
+            case maxAgents = "max_agents"
+        }
+    }
+
+    /// The manager's answer to `hello`: the node is registered; heartbeat at this interval.
+    public struct Welcome: Codable, Sendable, Hashable {
+        public var nodeID: String
+        public var heartbeatIntervalSeconds: Double
+        public var heartbeatGraceSeconds: Double
+
+        public init(nodeID: String, heartbeatIntervalSeconds: Double, heartbeatGraceSeconds: Double) {
+            self.nodeID = nodeID
+            self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
+            self.heartbeatGraceSeconds = heartbeatGraceSeconds
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case nodeID = "node_id"
+            case heartbeatIntervalSeconds = "heartbeat_interval_s"
+            case heartbeatGraceSeconds = "heartbeat_grace_s"
+        }
+    }
+
+    public struct Heartbeat: Codable, Sendable, Hashable {
+        public var resources: NodeResources
+        public var agents: [RunningAgent]
+
+        public init(resources: NodeResources, agents: [RunningAgent]) {
+            self.resources = resources
+            self.agents = agents
+        }
+    }
+
+    /// Run `agentID` at `generation`, replacing any older generation of it.
+    public struct AgentStart: Codable, Sendable, Hashable {
+        public var agentID: String
+        public var agentType: String
+        public var generation: Int
+        public var config: JSONValue
+        public var state: JSONValue?
+
+        public init(agentID: String, agentType: String, generation: Int, config: JSONValue, state: JSONValue?) {
+            self.agentID = agentID
+            self.agentType = agentType
+            self.generation = generation
+            self.config = config
+            self.state = state
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case generation, config, state
+            case agentID = "agent_id"
+            case agentType = "agent_type"
+        }
+    }
+
+    /// Stop `agentID` if the node runs it at `generation` or older.
+    public struct AgentStop: Codable, Sendable, Hashable {
+        public var agentID: String
+        public var generation: Int
+        public var reason: String
+
+        public init(agentID: String, generation: Int, reason: String) {
+            self.agentID = agentID
+            self.generation = generation
+            self.reason = reason
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case generation, reason
+            case agentID = "agent_id"
+        }
+    }
+
+    /// A change in an agent's life on the node.
+    public struct AgentStatusReport: Codable, Sendable, Hashable {
+        public var agentID: String
+        public var generation: Int
+        public var status: AgentStatus
+        public var restarts: Int
+        public var error: String?
+
+        public init(agentID: String, generation: Int, status: AgentStatus, restarts: Int = 0, error: String? = nil) {
+            self.agentID = agentID
+            self.generation = generation
+            self.status = status
+            self.restarts = restarts
+            self.error = error
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case generation, status, restarts, error
+            case agentID = "agent_id"
+        }
+    }
+
+    /// State the agent asked to keep; it is given back when the agent starts again anywhere.
+    public struct AgentCheckpoint: Codable, Sendable, Hashable {
+        public var agentID: String
+        public var generation: Int
+        public var state: JSONValue
+
+        public init(agentID: String, generation: Int, state: JSONValue) {
+            self.agentID = agentID
+            self.generation = generation
+            self.state = state
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case generation, state
+            case agentID = "agent_id"
+        }
+    }
+
+    /// Run one task on one agent.
+    public struct TaskRun: Codable, Sendable, Hashable {
+        public var taskID: String
+        public var agentID: String
+        public var generation: Int
+        public var input: JSONValue
+        public var attempt: Int
+        public var timeoutSeconds: Double
+
+        public init(taskID: String, agentID: String, generation: Int, input: JSONValue, attempt: Int, timeoutSeconds: Double) {
+            self.taskID = taskID
+            self.agentID = agentID
+            self.generation = generation
+            self.input = input
+            self.attempt = attempt
+            self.timeoutSeconds = timeoutSeconds
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case generation, input, attempt
+            case taskID = "task_id"
+            case agentID = "agent_id"
+            case timeoutSeconds = "timeout_s"
+        }
+    }
+
+    /// The answer to a `task.run`: `output` when `ok`, otherwise `error`.
+    ///
+    /// `rejected` means the node did not run the task at all (it does not run that agent at
+    /// that generation); the manager may send it again once the agent runs.
+    public struct TaskResult: Codable, Sendable, Hashable {
+        public var taskID: String
+        public var agentID: String
+        public var generation: Int
+        public var ok: Bool
+        public var output: JSONValue?
+        public var error: String?
+        public var rejected: Bool?
+
+        public init(
+            taskID: String, agentID: String, generation: Int, ok: Bool, output: JSONValue? = nil, error: String? = nil,
+            rejected: Bool? = nil
+        ) {
+            self.taskID = taskID
+            self.agentID = agentID
+            self.generation = generation
+            self.ok = ok
+            self.output = output
+            self.error = error
+            self.rejected = rejected
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case generation, ok, output, error, rejected
+            case taskID = "task_id"
+            case agentID = "agent_id"
+        }
+    }
+
+    /// A free-form message from an agent (logs, events) to the manager.
+    public struct AgentMessage: Codable, Sendable, Hashable {
+        public var agentID: String
+        public var generation: Int
+        public var payload: JSONValue
+
+        public init(agentID: String, generation: Int, payload: JSONValue) {
+            self.agentID = agentID
+            self.generation = generation
+            self.payload = payload
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case generation, payload
+            case agentID = "agent_id"
+        }
+    }
+
+    /// The manager asks the node to take no new agents.
+    public struct Drain: Codable, Sendable, Hashable {
+        public var reason: String
+        public init(reason: String) { self.reason = reason }
+    }
+
+    /// A refusal: the frame could not be read, or the session is not allowed.
+    public struct ProtocolError: Codable, Sendable, Hashable {
+        public var code: String
+        public var message: String
+        public init(code: String, message: String) {
+            self.code = code
+            self.message = message
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import DroverCore
+import Foundation
+import Hummingbird
+
+/// An error the API returns as `{"error": {"code": ..., "message": ...}}` with a 4xx/5xx status.
+public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var message: String
+    public var headers: HTTPFields
+
+    public init(_ status: HTTPResponse.Status, code: String, _ message: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+    }
+
+    public var description: String { "\(status.code) \(code): \(message)" }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        try JSONResponse.make(APIErrorBody(code: code, message: message), status: status, headers: headers)
+    }
+
+    static func notFound(_ what: String, _ id: String) -> APIError {
+        APIError(.notFound, code: "not_found", "\(what) '\(id)' does not exist")
+    }
+
+    static func badRequest(_ message: String) -> APIError {
+        APIError(.badRequest, code: "invalid_request", message)
+    }
+
+    static let unauthorized = APIError(
+        .unauthorized, code: "unauthorized", "missing or invalid bearer token: send 'Authorization: Bearer <token>'",
+        headers: [.wwwAuthenticate: "Bearer"]
+    )
+}

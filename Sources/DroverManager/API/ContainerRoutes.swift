@@ -1,0 +1,105 @@
+import DroverCore
+import DroverStore
+import Foundation
+import Hummingbird
+
+/// `/api/v1/cluster/status` and `/api/v1/cluster/containers...` (nodes, in the seed's words).
+struct ContainerRoutes: Sendable {
+    let controller: ClusterController
+
+    func addRoutes(to group: RouterGroup<ManagerRequestContext>) {
+        group.get("status") { _, _ in try await status() }
+        group.get("containers") { _, _ in
+            try JSONResponse.make(ListResponse(items: try await controller.store.nodes()))
+        }
+        group.post("containers/register") { request, context in
+            try await register(JSONResponse.decode(ContainerRegisterRequest.self, from: request, context: context))
+        }
+        group.get("containers/:id") { _, context in
+            let id = try context.parameters.require("id")
+            guard let node = try await controller.store.node(id: id) else { throw APIError.notFound("node", id) }
+            return try JSONResponse.make(node)
+        }
+        group.post("containers/:id/heartbeat") { request, context in
+            let id = try context.parameters.require("id")
+            let body = try await JSONResponse.decode(ContainerHeartbeatRequest.self, from: request, context: context)
+            return try await heartbeat(id: id, body)
+        }
+        group.delete("containers/:id") { _, context in
+            let id = try context.parameters.require("id")
+            guard try await controller.store.deleteNode(id: id) else { throw APIError.notFound("node", id) }
+            await controller.sessions.disconnect(nodeID: id)
+            controller.logger.info("node removed", metadata: ["node": "\(id)"])
+            return Response(status: .noContent)
+        }
+    }
+
+    private func status() async throws -> Response {
+        let nodes = try await controller.store.nodes()
+        let agents = try await controller.store.agents()
+        var nodeCounts = Dictionary(uniqueKeysWithValues: NodeStatus.allCases.map { ($0.rawValue, 0) })
+        for node in nodes { nodeCounts[node.status.rawValue, default: 0] += 1 }
+        var agentCounts = Dictionary(uniqueKeysWithValues: AgentStatus.allCases.map { ($0.rawValue, 0) })
+        for agent in agents where agent.desiredState == .running { agentCounts[agent.status.rawValue, default: 0] += 1 }
+        let live = nodes.filter { $0.status != .down }
+        let capacity = live.reduce(ResourceSpec.zero) { $0 + $1.resources.capacity }
+        let allocated = agents.filter { $0.desiredState == .running && $0.nodeID != nil }.reduce(ResourceSpec.zero) { $0 + $1.resources }
+        let status = ClusterStatus(
+            version: DroverVersion.string, nodes: nodeCounts, agents: agentCounts,
+            openTasks: try await controller.store.openTasks().count, capacity: capacity, allocated: allocated,
+            uptimeSeconds: Date().timeIntervalSince(controller.startedAt)
+        )
+        return try JSONResponse.make(status)
+    }
+
+    private func register(_ body: ContainerRegisterRequest) async throws -> Response {
+        guard NodeIdentity.isValidName(body.containerName) else {
+            throw APIError.badRequest("container_name '\(body.containerName.prefix(64))' is invalid: use 1 to 128 letters, digits, '.', '_' or '-'")
+        }
+        let tenant = body.orchestratorID ?? "default"
+        guard NodeIdentity.isValidName(tenant) else { throw APIError.badRequest("orchestrator_id '\(tenant.prefix(64))' is invalid") }
+        let now = Date()
+        let existing = try await controller.store.node(id: body.containerName)
+        if let existing, existing.connection == .websocket, existing.status != .down {
+            throw APIError(.conflict, code: "node_exists", "node '\(body.containerName)' is connected through the gateway")
+        }
+        let node = NodeRecord(
+            id: body.containerName, tenant: tenant, name: body.containerName, hostAddress: body.hostAddress ?? "",
+            apiPort: body.apiPort ?? 0, capabilities: body.capabilities ?? [], resources: Self.resources(body.resources),
+            maxAgents: 0, status: .active, connection: .http, metadata: body.metadata ?? [:],
+            registeredAt: existing?.registeredAt ?? now, lastHeartbeat: now, incarnation: UUID().uuidString
+        )
+        try await controller.store.upsertNode(node)
+        controller.logger.info("node registered over HTTP", metadata: ["node": "\(node.id)"])
+        let response = ContainerRegisterResponse(
+            containerID: node.id, status: node.status, heartbeatIntervalSeconds: NodeLiveness.seconds(controller.configuration.heartbeatInterval)
+        )
+        return try JSONResponse.make(response, status: .created)
+    }
+
+    private func heartbeat(id: String, _ body: ContainerHeartbeatRequest) async throws -> Response {
+        guard var node = try await controller.store.node(id: id) else { throw APIError.notFound("node", id) }
+        node.lastHeartbeat = Date()
+        node.status = node.status == .down ? .active : NodeLiveness.statusOnHeartbeat(node.status)
+        if let score = body.healthScore { node.healthScore = score }
+        if let resources = body.resources { node.resources = Self.resources(resources, base: node.resources) }
+        if let active = body.activeAgents { node.metadata["active_agents"] = .int(active) }
+        try await controller.store.upsertNode(node)
+        let response = ContainerRegisterResponse(
+            containerID: node.id, status: node.status, heartbeatIntervalSeconds: NodeLiveness.seconds(controller.configuration.heartbeatInterval)
+        )
+        return try JSONResponse.make(response)
+    }
+
+    /// Reads the seed's free-form resource map (`cpu_cores`/`cpu`, `memory_mb`/`memory_gb`, `gpu`).
+    static func resources(_ map: [String: JSONValue]?, base: NodeResources = NodeResources(capacity: .zero)) -> NodeResources {
+        var result = base
+        guard let map else { return result }
+        if let cpu = (map["cpu_cores"] ?? map["cpu"])?.doubleValue { result.capacity.cpu = cpu }
+        if let memory = map["memory_mb"]?.doubleValue { result.capacity.memoryMB = memory }
+        if let memory = map["memory_gb"]?.doubleValue { result.capacity.memoryMB = memory * 1024 }
+        if let gpu = map["gpu"]?.intValue { result.capacity.gpu = gpu }
+        if let load = (map["load_1m"] ?? map["cpu_usage"])?.doubleValue { result.load1 = load }
+        return result
+    }
+}

@@ -1,0 +1,40 @@
+import DroverCore
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// Builds JSON responses and reads JSON bodies with the project's one JSON configuration.
+enum JSONResponse {
+    static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
+        let data = try JSONCoding.encoder().encode(value)
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// Decodes the body as `T`, turning every failure into a 4xx with the field path.
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, context: ManagerRequestContext) async throws -> T {
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: context.maxUploadSize)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError(.contentTooLarge, code: "body_too_large", "request body is over the \(context.maxUploadSize)-byte limit")
+        }
+        guard buffer.readableBytes > 0 else { throw APIError.badRequest("request body is empty; expected a JSON object") }
+        let data = Data(buffer.readableBytesView)
+        do {
+            let value = try JSONCoding.decoder().decode(JSONValue.self, from: data)
+            guard value.depth <= 64 else { throw APIError.badRequest("JSON nests deeper than 64 levels") }
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError(.badRequest, code: "invalid_json", "body is not valid JSON")
+        }
+        do {
+            return try JSONCoding.decoder().decode(T.self, from: data)
+        } catch {
+            throw APIError(.badRequest, code: "invalid_body", describeDecodingError(error))
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import DroverCore
+import DroverStore
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+/// The manager process: store, REST API, node gateway and the cluster loop, as services.
+///
+/// `services` go into one `ServiceGroup`; they start in order and stop in reverse, so the
+/// store closes last.
+public struct DroverManagerApp: Sendable {
+    public let configuration: ManagerConfiguration
+    /// The admin token in force.
+    public let adminToken: String
+    /// Whether the token was generated on this start (print it then).
+    public let tokenWasGenerated: Bool
+    public let services: [any Service]
+
+    /// Opens the store and builds every service. Prints `drover manager listening on URL`
+    /// to stdout once the server accepts connections.
+    public static func build(
+        configuration: ManagerConfiguration, logger: Logger, metrics: PrometheusCollectorRegistry,
+        onListening: @escaping @Sendable (String) -> Void = { _ in }
+    ) async throws -> DroverManagerApp {
+        try configuration.validate()
+        let location = try StoreLocation.parse(configuration.store)
+        let opened = try await location.open(logger: logger)
+        let (token, generated) = try await AdminToken.resolve(configured: configuration.adminToken, store: opened.store)
+        let controller = ClusterController(store: opened.store, configuration: configuration, logger: logger)
+        let authenticator = TokenAuthenticator(token: token)
+
+        let router = Router(context: ManagerRequestContext.self)
+        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: AuthMiddleware(authenticator: authenticator))
+        router.get("health") { _, _ in try JSONResponse.make(HealthResponse(role: "manager")) }
+        router.get("metrics") { _, _ in
+            var buffer: [UInt8] = []
+            metrics.emit(into: &buffer)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: buffer))
+            )
+        }
+        let cluster = router.group("api/v1/cluster")
+        ContainerRoutes(controller: controller).addRoutes(to: cluster)
+        AgentRoutes(controller: controller).addRoutes(to: cluster)
+        TaskRoutes(controller: controller).addRoutes(to: router.group("api/v1/tasks"))
+
+        let wsRouter = Router(context: ManagerRequestContext.self)
+        wsRouter.add(middleware: ErrorMiddleware())
+        NodeGateway(controller: controller, codec: NodeMessageCodec(maxFrameBytes: configuration.maxFrameBytes), authenticator: authenticator)
+            .addRoutes(to: wsRouter)
+
+        let host = configuration.host
+        let app = Application(
+            router: router,
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: wsRouter,
+                configuration: .init(maxFrameSize: configuration.maxFrameBytes, autoPing: .enabled(timePeriod: .seconds(30)))
+            ),
+            configuration: .init(address: .hostname(host, port: configuration.port), serverName: "drover-manager"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                onListening("http://\(host):\(port)")
+            },
+            logger: logger
+        )
+        var services: [any Service] = []
+        if let service = opened.service { services.append(service) }
+        services.append(ManagerLoop(controller: controller, interval: configuration.reconcileInterval))
+        services.append(app)
+        return DroverManagerApp(configuration: configuration, adminToken: token, tokenWasGenerated: generated, services: services)
+    }
+}

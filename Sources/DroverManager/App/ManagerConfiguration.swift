@@ -1,0 +1,62 @@
+import DroverCore
+import Foundation
+
+/// Everything `drover manager` can be told.
+public struct ManagerConfiguration: Sendable {
+    /// Address the HTTP API and node gateway bind to.
+    public var host: String
+    /// Port; 0 picks a free one (printed when serving).
+    public var port: Int
+    /// Where state lives: `sqlite:PATH` or `memory:`.
+    public var store: String
+    /// The admin token; when `nil`, the stored one, or a new one generated at first start.
+    public var adminToken: String?
+    /// How often nodes heartbeat (told to them in `welcome`).
+    public var heartbeatInterval: Duration
+    /// Silence after which a node is `down` and its agents are placed elsewhere.
+    public var heartbeatGrace: Duration
+    /// How often the reconciler, liveness check and task dispatcher run.
+    public var reconcileInterval: Duration
+    /// Largest WebSocket frame accepted, in bytes.
+    public var maxFrameBytes: Int
+    /// Timeout of a task that names none.
+    public var defaultTaskTimeout: Double
+    /// Longest timeout a task may ask for.
+    public var maxTaskTimeout: Double
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 8000, store: String = "sqlite:./drover.db", adminToken: String? = nil,
+        heartbeatInterval: Duration = .seconds(5), heartbeatGrace: Duration = .seconds(15),
+        reconcileInterval: Duration = .seconds(1), maxFrameBytes: Int = 1 << 20,
+        defaultTaskTimeout: Double = 60, maxTaskTimeout: Double = 86_400
+    ) {
+        self.host = host
+        self.port = port
+        self.store = store
+        self.adminToken = adminToken
+        self.heartbeatInterval = heartbeatInterval
+        self.heartbeatGrace = heartbeatGrace
+        self.reconcileInterval = reconcileInterval
+        self.maxFrameBytes = maxFrameBytes
+        self.defaultTaskTimeout = defaultTaskTimeout
+        self.maxTaskTimeout = maxTaskTimeout
+    }
+
+    /// Checks values a user typed; the message names the flag.
+    public func validate() throws {
+        guard (0...65_535).contains(port) else { throw ConfigurationError("--port must be between 0 and 65535, got \(port)") }
+        guard heartbeatInterval > .zero else { throw ConfigurationError("--heartbeat-interval must be positive") }
+        guard heartbeatGrace > heartbeatInterval else {
+            throw ConfigurationError("--heartbeat-grace must be longer than --heartbeat-interval")
+        }
+        if let adminToken, adminToken.count < 16 {
+            throw ConfigurationError("the admin token must be at least 16 characters long")
+        }
+    }
+}
+
+/// A configuration value a user got wrong.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

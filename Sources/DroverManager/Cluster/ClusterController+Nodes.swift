@@ -1,0 +1,144 @@
+import DroverCore
+import DroverStore
+import Foundation
+import Logging
+
+/// Frames that arrive from nodes on the gateway.
+extension ClusterController {
+    /// Registers (or re-registers) a node from its `hello` and opens its session.
+    func hello(_ hello: NodeProtocol.Hello, sessionID: UUID, outbound: AsyncStream<NodeMessage>.Continuation) async throws {
+        try NodeIdentity.validate(hello)
+        let now = Date()
+        let existing = try await store.node(id: hello.nodeID)
+        let record = NodeRecord(
+            id: hello.nodeID, tenant: hello.tenant, name: hello.name, hostAddress: hello.hostAddress, apiPort: hello.apiPort,
+            capabilities: hello.capabilities, labels: hello.labels, agentTypes: hello.agentTypes, resources: hello.resources,
+            maxAgents: hello.maxAgents, status: existing?.status == .draining ? .draining : .active, connection: .websocket,
+            healthScore: existing?.healthScore, metadata: existing?.metadata ?? [:], registeredAt: existing?.registeredAt ?? now,
+            lastHeartbeat: now, incarnation: hello.incarnation
+        )
+        try await store.upsertNode(record)
+        await sessions.open(nodeID: hello.nodeID, sessionID: sessionID, outbound: outbound, reported: hello.agents, now: now)
+        let welcome = NodeProtocol.Welcome(
+            nodeID: hello.nodeID,
+            heartbeatIntervalSeconds: NodeLiveness.seconds(configuration.heartbeatInterval),
+            heartbeatGraceSeconds: NodeLiveness.seconds(configuration.heartbeatGrace)
+        )
+        outbound.yield(.welcome(welcome))
+        let event = existing == nil ? "node registered" : (existing?.incarnation == hello.incarnation ? "node reconnected" : "node restarted")
+        logger.info("\(event)", metadata: [
+            "node": "\(hello.nodeID)", "tenant": "\(hello.tenant)", "agents": "\(hello.agents.count)",
+            "types": "\(hello.agentTypes.map(\.name).joined(separator: ","))",
+        ])
+        metrics.nodeSessions.increment()
+        try await reconcile()
+        try await dispatchOpenTasks()
+    }
+
+    /// The gateway session ended (the node went away or was replaced).
+    func sessionClosed(nodeID: String, sessionID: UUID) async {
+        if await sessions.close(nodeID: nodeID, sessionID: sessionID) {
+            logger.info("node disconnected", metadata: ["node": "\(nodeID)"])
+        }
+    }
+
+    /// Handles every frame after `hello`.
+    func handle(_ message: NodeMessage, from nodeID: String, sessionID: UUID) async throws {
+        guard await sessions.isCurrent(nodeID: nodeID, sessionID: sessionID) else { return }
+        switch message {
+        case .heartbeat(let heartbeat):
+            try await heartbeatReceived(heartbeat, from: nodeID)
+        case .agentStatus(let report):
+            try await agentStatusReceived(report, from: nodeID)
+        case .agentCheckpoint(let checkpoint):
+            try await checkpointReceived(checkpoint, from: nodeID)
+        case .taskResult(let result):
+            try await taskResultReceived(result, from: nodeID)
+        case .message(let message):
+            logger.info("agent message", metadata: ["node": "\(nodeID)", "agent": "\(message.agentID)", "payload": "\(message.payload)"])
+        case .error(let error):
+            logger.warning("node reported an error", metadata: ["node": "\(nodeID)", "code": "\(error.code)", "message": "\(error.message)"])
+        case .hello, .welcome, .agentStart, .agentStop, .taskRun, .drain:
+            await sessions.send(.error(.init(code: "unexpected_message", message: "a node may not send '\(message.type)' here")), to: nodeID)
+        }
+    }
+
+    private func heartbeatReceived(_ heartbeat: NodeProtocol.Heartbeat, from nodeID: String) async throws {
+        let now = Date()
+        await sessions.heard(from: nodeID, reported: heartbeat.agents, now: now)
+        guard var node = try await store.node(id: nodeID) else { return }
+        let status = NodeLiveness.statusOnHeartbeat(node.status)
+        if status != node.status {
+            logger.info("node is \(status.rawValue) again", metadata: ["node": "\(nodeID)"])
+        }
+        node.status = status
+        node.resources = heartbeat.resources
+        node.lastHeartbeat = now
+        try await store.upsertNode(node)
+    }
+
+    private func agentStatusReceived(_ report: NodeProtocol.AgentStatusReport, from nodeID: String) async throws {
+        let now = Date()
+        await sessions.updateReported(
+            nodeID: nodeID, agent: .init(agentID: report.agentID, generation: report.generation, status: report.status, restarts: report.restarts), now: now
+        )
+        guard var agent = try await store.agent(id: report.agentID), agent.nodeID == nodeID, agent.generation == report.generation else {
+            logger.debug("status from a stale copy ignored", metadata: ["agent": "\(report.agentID)", "node": "\(nodeID)", "generation": "\(report.generation)"])
+            return
+        }
+        agent.status = report.status
+        agent.restarts = report.restarts
+        if let error = report.error { agent.lastError = error }
+        agent.updatedAt = now
+        try await store.upsertAgent(agent)
+        if report.status == .failed {
+            logger.error("agent failed", metadata: ["agent": "\(agent.id)", "node": "\(nodeID)", "error": "\(report.error ?? "-")"])
+        }
+        if report.status == .running {
+            try await dispatchOpenTasks(agentID: agent.id)
+        }
+    }
+
+    private func checkpointReceived(_ checkpoint: NodeProtocol.AgentCheckpoint, from nodeID: String) async throws {
+        guard var agent = try await store.agent(id: checkpoint.agentID), agent.nodeID == nodeID, agent.generation == checkpoint.generation else {
+            logger.warning("checkpoint from a stale copy rejected", metadata: ["agent": "\(checkpoint.agentID)", "node": "\(nodeID)", "generation": "\(checkpoint.generation)"])
+            metrics.fencedFrames.increment()
+            return
+        }
+        agent.state = checkpoint.state
+        agent.updatedAt = Date()
+        try await store.upsertAgent(agent)
+    }
+}
+
+/// Rules for what a node may call itself.
+enum NodeIdentity {
+    static func validate(_ hello: NodeProtocol.Hello) throws {
+        guard hello.protocolVersion == NodeProtocol.version else {
+            throw ProtocolViolation("protocol version \(hello.protocolVersion) is not supported; this manager speaks \(NodeProtocol.version)")
+        }
+        try validateName(hello.nodeID, what: "node id")
+        try validateName(hello.tenant, what: "tenant")
+        guard hello.maxAgents >= 0, hello.agentTypes.count <= 1_000, hello.capabilities.count <= 1_000, hello.labels.count <= 1_000 else {
+            throw ProtocolViolation("hello lists too many agent types, capabilities or labels")
+        }
+    }
+
+    /// Ids: 1 to 128 characters of letters, digits, `.`, `_` and `-`.
+    static func validateName(_ name: String, what: String) throws {
+        guard isValidName(name) else {
+            throw ProtocolViolation("\(what) '\(name.prefix(64))' is invalid: use 1 to 128 letters, digits, '.', '_' or '-'")
+        }
+    }
+
+    static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 128
+            && name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }
+    }
+}
+
+/// A node broke the protocol; the session is refused or the frame answered with `error`.
+struct ProtocolViolation: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,146 @@
+import DroverCore
+import DroverStore
+import Foundation
+import Logging
+
+/// Tasks: accept, dispatch at least once, take the first result, time out.
+extension ClusterController {
+    /// Stores a new task for an agent and sends it if the agent is running.
+    func submitTask(agentID: String, request: TaskSubmitRequest) async throws -> TaskRecord {
+        guard let agent = try await store.agent(id: agentID) else { throw APIError.notFound("agent", agentID) }
+        guard agent.desiredState == .running else {
+            throw APIError(.conflict, code: "agent_undeployed", "agent '\(agentID)' is undeployed and takes no tasks")
+        }
+        let timeout = request.timeoutSeconds ?? configuration.defaultTaskTimeout
+        guard timeout > 0, timeout <= configuration.maxTaskTimeout else {
+            throw APIError.badRequest("timeout_s must be greater than 0 and at most \(Int(configuration.maxTaskTimeout))")
+        }
+        guard request.input.depth <= 64 else { throw APIError.badRequest("input nests deeper than 64 levels") }
+        if let taskID = request.taskID {
+            guard NodeIdentity.isValidName(taskID) else {
+                throw APIError.badRequest("task_id '\(taskID.prefix(64))' is invalid: use 1 to 128 letters, digits, '.', '_' or '-'")
+            }
+            if let existing = try await store.task(id: taskID) {
+                guard existing.agentID == agentID else {
+                    throw APIError(.conflict, code: "task_exists", "task '\(taskID)' already exists for another agent")
+                }
+                return existing
+            }
+        }
+        let now = Date()
+        let task = TaskRecord(
+            id: request.taskID ?? Identifiers.make("tsk"), agentID: agentID, tenant: agent.tenant, input: request.input,
+            timeoutSeconds: timeout, createdAt: now, deadline: now.addingTimeInterval(timeout)
+        )
+        try await store.insertTask(task)
+        metrics.tasksSubmitted.increment()
+        try await dispatch(task, agent: agent, reported: await sessions.reported[agent.nodeID ?? ""] ?? [])
+        return try await store.task(id: task.id) ?? task
+    }
+
+    /// Waits until the task is final or `timeout` passes, then returns it as stored.
+    func awaitTask(id: String, timeout: Duration) async throws -> TaskRecord? {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            guard let task = try await store.task(id: id) else { return nil }
+            let remaining = deadline - ContinuousClock.now
+            if task.status.isFinal || remaining <= .zero { return task }
+            if let finished = await waiters.wait(for: id, timeout: min(remaining, .milliseconds(500))) {
+                return finished
+            }
+        }
+    }
+
+    /// Sends every open task whose agent runs now; finishes those past their deadline.
+    func dispatchOpenTasks(agentID: String? = nil) async throws {
+        let open = try await store.openTasks().filter { agentID == nil || $0.agentID == agentID }
+        guard !open.isEmpty else { return }
+        let reported = await sessions.reported
+        var agents: [String: AgentRecord?] = [:]
+        for task in open {
+            if agents[task.agentID] == nil { agents[task.agentID] = .some(try await store.agent(id: task.agentID)) }
+            guard let agent = agents[task.agentID] ?? nil else {
+                try await finish(task, status: .cancelled, error: "agent '\(task.agentID)' no longer exists")
+                continue
+            }
+            try await dispatch(task, agent: agent, reported: reported[agent.nodeID ?? ""] ?? [])
+        }
+    }
+
+    /// Sends one task if its agent runs at the current generation on a connected node.
+    private func dispatch(_ task: TaskRecord, agent: AgentRecord, reported: [NodeProtocol.RunningAgent]) async throws {
+        let now = Date()
+        if now >= task.deadline {
+            try await finish(task, status: .timedOut, error: "no result within \(task.timeoutSeconds) s")
+            return
+        }
+        guard agent.desiredState == .running else {
+            try await finish(task, status: .cancelled, error: "agent '\(agent.id)' was undeployed")
+            return
+        }
+        guard let nodeID = agent.nodeID,
+            reported.contains(where: { $0.agentID == agent.id && $0.generation == agent.generation && $0.status == .running }),
+            await !sessions.isDispatched(taskID: task.id, nodeID: nodeID)
+        else { return }
+        var sent = task
+        sent.status = .dispatched
+        sent.attempt += 1
+        sent.nodeID = nodeID
+        sent.generation = agent.generation
+        sent.dispatchedAt = now
+        // Durable before it leaves: a restarted manager sees the attempt and sends it again.
+        guard try await store.updateOpenTask(sent) else { return }
+        let run = NodeProtocol.TaskRun(
+            taskID: task.id, agentID: agent.id, generation: agent.generation, input: task.input, attempt: sent.attempt,
+            timeoutSeconds: max(0.001, task.deadline.timeIntervalSince(now))
+        )
+        if await sessions.dispatch(run, to: nodeID) {
+            metrics.tasksDispatched.increment()
+        }
+    }
+
+    /// The first result from the current generation wins; the rest are dropped.
+    func taskResultReceived(_ result: NodeProtocol.TaskResult, from nodeID: String) async throws {
+        await sessions.settle(taskID: result.taskID, nodeID: nodeID)
+        if result.rejected == true {
+            logger.debug("node did not run task; it will be sent again", metadata: ["task": "\(result.taskID)", "node": "\(nodeID)", "error": "\(result.error ?? "-")"])
+            return
+        }
+        guard let task = try await store.task(id: result.taskID), !task.status.isFinal else { return }
+        guard let agent = try await store.agent(id: task.agentID), agent.nodeID == nodeID, agent.generation == result.generation else {
+            logger.warning("result from a stale copy rejected", metadata: ["task": "\(result.taskID)", "node": "\(nodeID)", "generation": "\(result.generation)"])
+            metrics.fencedFrames.increment()
+            return
+        }
+        var done = task
+        done.status = result.ok ? .succeeded : .failed
+        done.output = result.ok ? (result.output ?? .null) : nil
+        done.error = result.ok ? nil : (result.error ?? "the agent reported an error")
+        done.generation = result.generation
+        done.nodeID = nodeID
+        done.completedAt = Date()
+        if try await store.updateOpenTask(done) {
+            metrics.taskFinished(done)
+            await waiters.finished(done)
+        }
+    }
+
+    private func finish(_ task: TaskRecord, status: TaskStatus, error: String) async throws {
+        var done = task
+        done.status = status
+        done.error = error
+        done.completedAt = Date()
+        if try await store.updateOpenTask(done) {
+            metrics.taskFinished(done)
+            await waiters.finished(done)
+        }
+    }
+}
+
+/// Ids the manager hands out: a short prefix and 20 random hex digits.
+enum Identifiers {
+    static func make(_ prefix: String) -> String {
+        let hex = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        return "\(prefix)-\(hex.prefix(20))"
+    }
+}

@@ -1,0 +1,197 @@
+import DroverCore
+import DroverStore
+import Foundation
+import Logging
+import Synchronization
+
+/// The shell around the pure cluster core: it takes snapshots from the store and the live
+/// sessions, asks `Reconciler`, `Scheduler` and `NodeLiveness` what to do, and does it —
+/// store first, then the wire.
+///
+/// Placement decisions and their commits run under one lock, so two decisions made at once
+/// never both take the same room.
+public final class ClusterController: Sendable {
+    let store: any Store
+    let configuration: ManagerConfiguration
+    let logger: Logger
+    let sessions = NodeSessions()
+    let waiters = TaskWaiters()
+    let metrics = ManagerMetrics()
+    let startedAt: Date
+    private let planLock = AsyncSerialLock()
+    private let reconciler = Mutex(Reconciler())
+    /// When each `agent.start` / `agent.stop` was last sent, so a tick does not repeat it at once.
+    private let sentCommands = Mutex<[String: Date]>([:])
+
+    public init(store: any Store, configuration: ManagerConfiguration, logger: Logger, now: Date = Date()) {
+        self.store = store
+        self.configuration = configuration
+        self.logger = logger
+        self.startedAt = now
+    }
+
+    var liveness: NodeLiveness {
+        NodeLiveness(interval: configuration.heartbeatInterval, grace: configuration.heartbeatGrace)
+    }
+
+    // MARK: Periodic work
+
+    /// One pass of everything periodic: liveness, reconciliation, task dispatch and timeouts.
+    func tick() async {
+        do {
+            try await checkLiveness()
+            try await reconcile()
+            try await dispatchOpenTasks()
+        } catch {
+            logger.error("cluster tick failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Marks late nodes `suspect` and silent ones `down`.
+    func checkLiveness(now: Date = Date()) async throws {
+        let nodes = try await store.nodes()
+        let observations = nodes.filter { $0.status != .down }.map {
+            NodeLiveness.Observation(nodeID: $0.id, status: $0.status, lastSeen: max($0.lastHeartbeat, startedAt))
+        }
+        for transition in liveness.evaluate(observations, now: now) {
+            try await planLock.withLock {
+                guard var node = try await store.node(id: transition.nodeID), node.status == transition.from else { return }
+                node.status = transition.to
+                try await store.upsertNode(node)
+            }
+            let silence = String(format: "%.1f", now.timeIntervalSince(max(nodes.first { $0.id == transition.nodeID }?.lastHeartbeat ?? now, startedAt)))
+            if transition.to == .down {
+                logger.warning("node is down", metadata: ["node": "\(transition.nodeID)", "silence_s": "\(silence)"])
+                await sessions.disconnect(nodeID: transition.nodeID)
+                metrics.nodesMarkedDown.increment()
+            } else {
+                logger.info("node is \(transition.to.rawValue)", metadata: ["node": "\(transition.nodeID)", "silence_s": "\(silence)"])
+            }
+        }
+    }
+
+    /// Converges agents toward their desired state.
+    func reconcile() async throws {
+        let connected = await sessions.connected
+        let reported = await sessions.reported
+        try await planLock.withLock {
+            let snapshot = Reconciler.Snapshot(
+                agents: try await store.agents(), nodes: try await store.nodes(), connected: connected, reported: reported
+            )
+            let actions = reconciler.withLock { $0.reconcile(snapshot) }
+            let agents = Dictionary(snapshot.agents.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            for action in actions {
+                try await apply(action, agents: agents)
+            }
+            metrics.record(agents: snapshot.agents, nodes: snapshot.nodes)
+        }
+    }
+
+    private func apply(_ action: Reconciler.Action, agents: [String: AgentRecord]) async throws {
+        let now = Date()
+        switch action {
+        case .assign(let agentID, let nodeID, let generation):
+            guard var agent = try await store.agent(id: agentID) else { return }
+            let previous = agent.nodeID
+            agent.nodeID = nodeID
+            agent.generation = generation
+            agent.status = .pending
+            agent.lastError = nil
+            agent.updatedAt = now
+            try await store.upsertAgent(agent)
+            if let previous, previous != nodeID {
+                logger.warning("agent placed again", metadata: ["agent": "\(agentID)", "from": "\(previous)", "to": "\(nodeID)", "generation": "\(generation)"])
+                metrics.agentsRescheduled.increment()
+            } else {
+                logger.info("agent placed", metadata: ["agent": "\(agentID)", "node": "\(nodeID)", "generation": "\(generation)"])
+            }
+        case .unplaceable(let agentID, let failure):
+            guard var agent = agents[agentID] else { return }
+            let message = failure.description
+            guard agent.nodeID != nil || agent.lastError != message || agent.status != .pending else { return }
+            agent.nodeID = nil
+            agent.status = .pending
+            agent.lastError = message
+            agent.updatedAt = now
+            try await store.upsertAgent(agent)
+            logger.warning("agent cannot be placed", metadata: ["agent": "\(agentID)", "reason": "\(message)"])
+        case .start(let nodeID, let start):
+            if shouldSend("start:\(nodeID):\(start.agentID):\(start.generation)", now: now) {
+                await sessions.send(.agentStart(start), to: nodeID)
+            }
+        case .stop(let nodeID, let stop):
+            if shouldSend("stop:\(nodeID):\(stop.agentID):\(stop.generation)", now: now) {
+                logger.info("stopping agent copy", metadata: ["agent": "\(stop.agentID)", "node": "\(nodeID)", "generation": "\(stop.generation)", "reason": "\(stop.reason)"])
+                await sessions.send(.agentStop(stop), to: nodeID)
+            }
+        case .recordStatus(let agentID, let status, let restarts):
+            guard var agent = agents[agentID] else { return }
+            agent.status = status
+            agent.restarts = restarts
+            agent.updatedAt = now
+            try await store.upsertAgent(agent)
+        case .remove(let agentID):
+            try await store.deleteAgent(id: agentID)
+            logger.info("agent removed", metadata: ["agent": "\(agentID)"])
+        }
+    }
+
+    /// Whether a command keyed `key` may go out now (not sent in the last few seconds).
+    private func shouldSend(_ key: String, now: Date) -> Bool {
+        sentCommands.withLock { sent in
+            if let last = sent[key], now.timeIntervalSince(last) < 5 { return false }
+            sent[key] = now
+            if sent.count > 50_000 { sent = sent.filter { now.timeIntervalSince($0.value) < 5 } }
+            return true
+        }
+    }
+
+    // MARK: Placement
+
+    /// Places a new agent now, or explains why no node can take it.
+    func place(_ agent: AgentRecord) async throws -> AgentRecord {
+        let connected = await sessions.connected
+        let reported = await sessions.reported
+        let placed: AgentRecord = try await planLock.withLock {
+            let snapshot = Reconciler.Snapshot(
+                agents: try await store.agents(), nodes: try await store.nodes(), connected: connected, reported: reported
+            )
+            let candidates = Reconciler.candidates(snapshot)
+            let decision = reconciler.withLock { $0.scheduler.place(PlacementRequest(agent: agent), on: candidates) }
+            switch decision {
+            case .unplaceable(let failure):
+                throw APIError(.unprocessableContent, code: "unplaceable", failure.description)
+            case .placed(let nodeID):
+                var placed = agent
+                placed.nodeID = nodeID
+                placed.generation = 1
+                try await store.upsertAgent(placed)
+                return placed
+            }
+        }
+        if let nodeID = placed.nodeID {
+            let start = NodeProtocol.AgentStart(agentID: placed.id, agentType: placed.agentType, generation: placed.generation, config: placed.config, state: placed.state)
+            if shouldSend("start:\(nodeID):\(placed.id):\(placed.generation)", now: Date()) {
+                await sessions.send(.agentStart(start), to: nodeID)
+            }
+        }
+        metrics.agentsDeployed.increment()
+        logger.info("agent deployed", metadata: ["agent": "\(placed.id)", "type": "\(placed.agentType)", "node": "\(placed.nodeID ?? "-")"])
+        return placed
+    }
+
+    /// Marks an agent undeployed and asks its node to stop it; returns the updated record.
+    func undeploy(agentID: String) async throws -> AgentRecord? {
+        let updated: AgentRecord? = try await planLock.withLock {
+            guard var agent = try await store.agent(id: agentID) else { return nil }
+            agent.desiredState = .stopped
+            agent.updatedAt = Date()
+            try await store.upsertAgent(agent)
+            return agent
+        }
+        if let updated, let nodeID = updated.nodeID {
+            await sessions.send(.agentStop(.init(agentID: updated.id, generation: updated.generation, reason: "undeployed")), to: nodeID)
+        }
+        return updated
+    }
+}

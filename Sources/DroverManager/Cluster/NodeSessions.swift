@@ -1,0 +1,92 @@
+import DroverCore
+import Foundation
+
+/// The live gateway sessions: one per connected node, with what the node last reported.
+///
+/// In memory only; after a manager restart nodes reconnect and say again what they run.
+actor NodeSessions {
+    struct Session {
+        let id: UUID
+        let outbound: AsyncStream<NodeMessage>.Continuation
+        var lastSeen: Date
+        var reported: [NodeProtocol.RunningAgent]
+        /// Tasks sent on this session and not yet answered.
+        var dispatched: Set<String> = []
+    }
+
+    private var sessions: [String: Session] = [:]
+
+    /// Records a new session for `nodeID`, closing the one it replaces.
+    func open(nodeID: String, sessionID: UUID, outbound: AsyncStream<NodeMessage>.Continuation, reported: [NodeProtocol.RunningAgent], now: Date) {
+        if let old = sessions[nodeID], old.id != sessionID {
+            old.outbound.finish()
+        }
+        sessions[nodeID] = Session(id: sessionID, outbound: outbound, lastSeen: now, reported: reported)
+    }
+
+    /// Forgets a session if it is still the current one for the node; `true` if it was.
+    @discardableResult
+    func close(nodeID: String, sessionID: UUID) -> Bool {
+        guard let session = sessions[nodeID], session.id == sessionID else { return false }
+        session.outbound.finish()
+        sessions[nodeID] = nil
+        return true
+    }
+
+    /// Ends a node's session from the manager's side (it was marked down or removed).
+    func disconnect(nodeID: String) {
+        sessions.removeValue(forKey: nodeID)?.outbound.finish()
+    }
+
+    func isCurrent(nodeID: String, sessionID: UUID) -> Bool {
+        sessions[nodeID]?.id == sessionID
+    }
+
+    func heard(from nodeID: String, reported: [NodeProtocol.RunningAgent]?, now: Date) {
+        guard var session = sessions[nodeID] else { return }
+        session.lastSeen = now
+        if let reported { session.reported = reported }
+        sessions[nodeID] = session
+    }
+
+    /// Updates the one agent a status report is about.
+    func updateReported(nodeID: String, agent: NodeProtocol.RunningAgent, now: Date) {
+        guard var session = sessions[nodeID] else { return }
+        session.lastSeen = now
+        session.reported.removeAll { $0.agentID == agent.agentID }
+        if agent.status != .stopped { session.reported.append(agent) }
+        sessions[nodeID] = session
+    }
+
+    /// Sends a message on the node's session; `false` if the node is not connected.
+    @discardableResult
+    func send(_ message: NodeMessage, to nodeID: String) -> Bool {
+        guard let session = sessions[nodeID] else { return false }
+        if case .enqueued = session.outbound.yield(message) { return true }
+        return false
+    }
+
+    /// Sends `task.run` unless this session already carries the task.
+    func dispatch(_ run: NodeProtocol.TaskRun, to nodeID: String) -> Bool {
+        guard var session = sessions[nodeID], !session.dispatched.contains(run.taskID) else { return false }
+        guard case .enqueued = session.outbound.yield(.taskRun(run)) else { return false }
+        session.dispatched.insert(run.taskID)
+        sessions[nodeID] = session
+        return true
+    }
+
+    /// The task is answered (or rejected): it may be sent again later.
+    func settle(taskID: String, nodeID: String) {
+        sessions[nodeID]?.dispatched.remove(taskID)
+    }
+
+    func isDispatched(taskID: String, nodeID: String) -> Bool {
+        sessions[nodeID]?.dispatched.contains(taskID) ?? false
+    }
+
+    var connected: Set<String> { Set(sessions.keys) }
+
+    var reported: [String: [NodeProtocol.RunningAgent]] { sessions.mapValues(\.reported) }
+
+    var lastSeen: [String: Date] { sessions.mapValues(\.lastSeen) }
+}

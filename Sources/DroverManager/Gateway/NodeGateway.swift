@@ -1,0 +1,81 @@
+import DroverCore
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+
+/// The node gateway: the WebSocket at `/api/v1/cluster/connect` that nodes dial out to.
+///
+/// The first frame must be `hello`; the manager answers `welcome`, and from then on frames
+/// flow both ways. Bad frames are answered with `error` and skipped; the session goes on.
+struct NodeGateway: Sendable {
+    static let path: RouterPath = "/api/v1/cluster/connect"
+
+    let controller: ClusterController
+    let codec: NodeMessageCodec
+    let authenticator: TokenAuthenticator
+
+    func addRoutes(to router: Router<ManagerRequestContext>) {
+        router.ws(Self.path) { request, _ in
+            guard authenticator.authenticate(request.headers[.authorization]) else { throw APIError.unauthorized }
+            return .upgrade([:])
+        } onUpgrade: { inbound, outbound, context in
+            try await serve(inbound: inbound, outbound: outbound, logger: context.logger)
+        }
+    }
+
+    private func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async throws {
+        let sessionID = UUID()
+        let (messages, continuation) = AsyncStream.makeStream(of: NodeMessage.self)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await message in messages {
+                    try await outbound.write(.text(codec.encode(message)))
+                }
+                try? await outbound.close(.normalClosure, reason: "session ended")
+            }
+            var nodeID: String?
+            do {
+                for try await frame in inbound.messages(maxSize: codec.maxFrameBytes) {
+                    guard case .text(let text) = frame else {
+                        continuation.yield(.error(.init(code: "bad_frame", message: "binary frames are not supported; send JSON text")))
+                        continue
+                    }
+                    let message: NodeMessage
+                    do {
+                        message = try codec.decode(text)
+                    } catch {
+                        logger.warning("bad frame from node", metadata: ["node": "\(nodeID ?? "-")", "error": "\(error)"])
+                        continuation.yield(.error(.init(code: "bad_frame", message: "\(error)")))
+                        continue
+                    }
+                    if let nodeID {
+                        do {
+                            try await controller.handle(message, from: nodeID, sessionID: sessionID)
+                        } catch {
+                            logger.error("handling a node frame failed", metadata: ["node": "\(nodeID)", "type": "\(message.type)", "error": "\(error)"])
+                        }
+                        continue
+                    }
+                    guard case .hello(let hello) = message else {
+                        continuation.yield(.error(.init(code: "hello_required", message: "the first frame must be 'hello', got '\(message.type)'")))
+                        break
+                    }
+                    do {
+                        try await controller.hello(hello, sessionID: sessionID, outbound: continuation)
+                        nodeID = hello.nodeID
+                    } catch {
+                        logger.warning("node refused", metadata: ["node": "\(hello.nodeID.prefix(64))", "error": "\(error)"])
+                        continuation.yield(.error(.init(code: "hello_refused", message: "\(error)")))
+                        break
+                    }
+                }
+            } catch {
+                logger.info("node connection ended", metadata: ["node": "\(nodeID ?? "-")", "error": "\(error)"])
+            }
+            continuation.finish()
+            if let nodeID { await controller.sessionClosed(nodeID: nodeID, sessionID: sessionID) }
+            try await group.waitForAll()
+        }
+    }
+}

@@ -1,0 +1,4 @@
+import Hummingbird
+import HummingbirdWSClient
+import AsyncHTTPClient
+import Yams

@@ -1,0 +1,13 @@
+import ArgumentParser
+import DroverCore
+
+/// The `drover` command: servers (`manager`, `node`, `dev`) and the client commands.
+@main
+struct Drover: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drover",
+        abstract: "Run AI agents across machines you own, from one central manager.",
+        version: DroverVersion.string,
+        subcommands: [ManagerCommand.self, NodeCommand.self, DevCommand.self] + clientCommands
+    )
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import DroverCore
+import DroverManager
+import DroverNode
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// `drover dev`: a manager, one local node and an embedded SQLite store, in one process.
+struct DevCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dev", abstract: "Run a manager and one local node with SQLite under ./.drover/ (the first command to try)."
+    )
+
+    @OptionGroup var managerOptions: ManagerOptions
+
+    @Option(help: "Folder for the store and the admin token.")
+    var dataDir = ".drover"
+
+    @Option(help: "Id of the local node.")
+    var nodeId = "local"
+
+    @Option(help: "Port of the local node's API (0 picks a free one).")
+    var nodePort = 8001
+
+    @OptionGroup var nodeOptions: NodeOptions
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        guard managerOptions.port != 0 else { throw ValidationError("drover dev needs a fixed --port for its local node to dial") }
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        let (logger, metrics) = ProcessSetup.bootstrap(logLevel: logLevel, label: "drover.dev")
+        let managerConfiguration = try managerOptions.configuration(store: "sqlite:\(dataDir)/drover.db")
+        let manager: DroverManagerApp
+        do {
+            manager = try await DroverManagerApp.build(
+                configuration: managerConfiguration, logger: logger, metrics: metrics,
+                onListening: { url in ProcessSetup.say("drover manager listening on \(url)") }
+            )
+        } catch {
+            throw ValidationError("cannot start the manager: \(error)")
+        }
+        let tokenFile = "\(dataDir)/admin-token"
+        FileManager.default.createFile(atPath: tokenFile, contents: Data(manager.adminToken.utf8), attributes: [.posixPermissions: 0o600])
+
+        var node = NodeConfiguration(
+            managerURL: "http://\(managerOptions.host == "0.0.0.0" ? "127.0.0.1" : managerOptions.host):\(managerOptions.port)",
+            token: manager.adminToken, nodeID: nodeId
+        )
+        node.apiPort = nodePort
+        if nodeOptions.catalog == nil, FileManager.default.fileExists(atPath: "examples/agents.yaml") {
+            try? node.catalog.load(yamlFile: "examples/agents.yaml")
+        }
+        try nodeOptions.apply(to: &node)
+        let nodeApp = DroverNodeApp(configuration: node, logger: logger, metrics: metrics)
+
+        let base = "http://\(managerOptions.host):\(managerOptions.port)"
+        ProcessSetup.say("""
+
+            Drover dev: manager on \(base), node '\(nodeId)', store \(dataDir)/drover.db
+            admin token: \(manager.adminToken)   (also in \(tokenFile); the CLI reads it from there)
+            try:  curl -s -H "Authorization: Bearer \(manager.adminToken)" \(base)/api/v1/cluster/status
+                  swift run drover deploy echo && swift run drover agents
+            Ctrl-C stops everything.
+
+            """)
+        let group = ServiceGroup(configuration: .init(
+            services: (manager.services + nodeApp.services()).map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+        try await group.run()
+    }
+}

@@ -1,0 +1,80 @@
+import ArgumentParser
+import DroverManager
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Options shared by `drover manager` and `drover dev`.
+struct ManagerOptions: ParsableArguments {
+    @Option(help: "Address to bind the API and node gateway to.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port of the API and node gateway (0 picks a free one).")
+    var port = 8000
+
+    @Option(help: "Heartbeat interval nodes are told to use, in seconds.")
+    var heartbeatInterval = 5.0
+
+    @Option(help: "Seconds without a heartbeat before a node is marked down.")
+    var heartbeatGrace = 15.0
+
+    @Option(help: "Seconds between reconciler passes.")
+    var reconcileInterval = 1.0
+
+    @Option(help: "Admin token to require (default: $DROVER_ADMIN_TOKEN, else stored, else generated).")
+    var adminToken: String?
+
+    func configuration(store: String) throws -> ManagerConfiguration {
+        for (name, value) in [("--heartbeat-interval", heartbeatInterval), ("--heartbeat-grace", heartbeatGrace), ("--reconcile-interval", reconcileInterval)] {
+            guard value > 0, value < 86_400 else { throw ValidationError("\(name) must be between 0 and 86400 seconds") }
+        }
+        return ManagerConfiguration(
+            host: host, port: port, store: store,
+            adminToken: adminToken ?? ProcessInfo.processInfo.environment["DROVER_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 },
+            heartbeatInterval: .milliseconds(Int64(heartbeatInterval * 1000)),
+            heartbeatGrace: .milliseconds(Int64(heartbeatGrace * 1000)),
+            reconcileInterval: .milliseconds(Int64(reconcileInterval * 1000))
+        )
+    }
+}
+
+/// `drover manager`: the central service.
+struct ManagerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "manager", abstract: "Run the manager: REST API, node gateway, scheduler and store."
+    )
+
+    @OptionGroup var options: ManagerOptions
+
+    @Option(help: "Where state lives: sqlite:PATH or memory:.")
+    var store = "sqlite:./drover.db"
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        let (logger, metrics) = ProcessSetup.bootstrap(logLevel: logLevel, label: "drover.manager")
+        let manager: DroverManagerApp
+        do {
+            manager = try await DroverManagerApp.build(
+                configuration: try options.configuration(store: store), logger: logger, metrics: metrics,
+                onListening: { url in ProcessSetup.say("drover manager listening on \(url)") }
+            )
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            throw ValidationError("cannot start the manager: \(error)")
+        }
+        if manager.tokenWasGenerated {
+            ProcessSetup.say("admin token (generated, stored in the manager's store): \(manager.adminToken)")
+        } else {
+            ProcessSetup.say("admin token: \(manager.adminToken)")
+        }
+        let group = ServiceGroup(configuration: .init(
+            services: manager.services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+        try await group.run()
+    }
+}

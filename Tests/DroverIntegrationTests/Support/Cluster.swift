@@ -1,0 +1,126 @@
+import DroverClient
+import DroverCore
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Paths of the built binaries and the repository.
+enum Paths {
+    /// The repository root (three levels above this file).
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The `drover` binary next to the test bundle (or `$DROVER_BIN`).
+    static var drover: URL {
+        get throws {
+            if let path = ProcessInfo.processInfo.environment["DROVER_BIN"] { return URL(fileURLWithPath: path) }
+            let executable = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            var directory = executable.deletingLastPathComponent()
+            while directory.path != "/" {
+                let candidate = directory.appendingPathComponent("drover")
+                if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+                directory = directory.deletingLastPathComponent()
+            }
+            throw TestFailure("cannot find the drover binary near \(executable.path); run `swift build` first or set DROVER_BIN")
+        }
+    }
+
+    static let pythonEchoAgent = repository.appendingPathComponent("examples/agents/python/echo_agent.py").path
+}
+
+/// A throwaway cluster: one manager and any number of nodes, real processes on loopback.
+final class TestCluster: @unchecked Sendable {
+    let directory: URL
+    let token = "test-admin-token-0123456789abcdef"
+    let heartbeatInterval = 0.3
+    let heartbeatGrace = 1.5
+    private(set) var manager: ManagedProcess?
+    private(set) var managerURL = ""
+    private(set) var managerPort = 0
+    private(set) var nodes: [String: ManagedProcess] = [:]
+    private(set) var nodeURLs: [String: String] = [:]
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("drover-it-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        manager = nil
+        nodes.removeAll()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    var client: DroverClient { DroverClient(baseURL: managerURL, token: token) }
+
+    var databasePath: String { directory.appendingPathComponent("drover.db").path }
+
+    /// Starts the manager (again, on the same port and store, if it ran before).
+    @discardableResult
+    func startManager() async throws -> ManagedProcess {
+        let process = try ManagedProcess(
+            name: "manager-\(UUID().uuidString.prefix(4))", executable: try Paths.drover,
+            arguments: [
+                "manager", "--host", "127.0.0.1", "--port", "\(managerPort)", "--store", "sqlite:\(databasePath)",
+                "--admin-token", token, "--heartbeat-interval", "\(heartbeatInterval)", "--heartbeat-grace", "\(heartbeatGrace)",
+                "--reconcile-interval", "0.2",
+            ],
+            directory: directory
+        )
+        managerURL = try await process.waitForLine(startingWith: "drover manager listening on ")
+        managerPort = Int(managerURL.split(separator: ":").last ?? "") ?? 0
+        manager = process
+        return process
+    }
+
+    /// Starts `drover node --id ID`, with the Python echo agent in its catalog as `py_echo`.
+    @discardableResult
+    func startNode(_ id: String, extraArguments: [String] = []) async throws -> ManagedProcess {
+        let process = try ManagedProcess(
+            name: "node-\(id)", executable: try Paths.drover,
+            arguments: [
+                "node", "--manager", managerURL, "--token", token, "--id", id, "--port", "0",
+                "--agent-type", "py_echo=process:python3 \(Paths.pythonEchoAgent)",
+            ] + extraArguments,
+            directory: directory
+        )
+        nodeURLs[id] = try await process.waitForLine(startingWith: "drover node \(id) local API on ")
+        nodes[id] = process
+        return process
+    }
+
+    func killManager() async {
+        await manager?.stop(SIGKILL)
+    }
+
+    func stopNode(_ id: String, signal: Int32) async {
+        await nodes[id]?.stop(signal)
+    }
+
+    /// Waits until the manager reports the node with `status`.
+    func waitForNode(_ id: String, status: NodeStatus, timeout: Duration = .seconds(20)) async throws {
+        try await eventually("node \(id) is \(status.rawValue)", timeout: timeout) {
+            try await client.node(id: id).status == status
+        }
+    }
+
+    /// GET on a node's local API, decoded as JSON.
+    func nodeAPI(_ id: String, _ path: String) async throws -> JSONValue {
+        guard let base = nodeURLs[id], let url = URL(string: base + path) else { throw TestFailure("no node \(id)") }
+        let (data, _) = try await URLSession.shared.data(from: url)
+        return try JSONCoding.decoder().decode(JSONValue.self, from: data)
+    }
+
+    /// Plain text of a node's local API (for /metrics).
+    func nodeText(_ id: String, _ path: String) async throws -> String {
+        guard let base = nodeURLs[id], let url = URL(string: base + path) else { throw TestFailure("no node \(id)") }
+        let (data, _) = try await URLSession.shared.data(from: url)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Logs of every process, for a failure message.
+    var logs: String {
+        ([manager].compactMap { $0 } + nodes.values).map { "=== \($0.name)\n\($0.output.suffix(4000))" }.joined(separator: "\n")
+    }
+}
