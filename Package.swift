@@ -113,6 +113,7 @@ let package = Package(
             dependencies: ["DroverStore", "DroverCore"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "DroverNodeTests", dependencies: ["DroverNode", "DroverCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DroverIntegrationTests",
             dependencies: ["DroverClient", "DroverCore"],

@@ -49,7 +49,9 @@ struct EndToEndTests {
         #expect(pyTask.output?["text"] == "hi" || pyTask.output?["input"]?["text"] == "hi", "\(String(describing: pyTask.output))")
 
         try await eventually("agents reported running") {
-            try await client.agent(id: python.id).status == .running && client.agent(id: echo.id).status == .running
+            let first = try await client.agent(id: python.id).status
+            let second = try await client.agent(id: echo.id).status
+            return first == .running && second == .running
         }
         let local = try await cluster.nodeAPI("customer2", "/agents")
         let items = local["items"]?.arrayValue ?? []

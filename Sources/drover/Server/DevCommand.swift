@@ -43,7 +43,7 @@ struct DevCommand: AsyncParsableCommand {
             throw ValidationError("cannot start the manager: \(error)")
         }
         let tokenFile = "\(dataDir)/admin-token"
-        FileManager.default.createFile(atPath: tokenFile, contents: Data(manager.adminToken.utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: tokenFile, contents: Data(manager.adminToken.utf8), attributes: [.posixPermissions: 0o600])
 
         var node = NodeConfiguration(
             managerURL: "http://\(managerOptions.host == "0.0.0.0" ? "127.0.0.1" : managerOptions.host):\(managerOptions.port)",

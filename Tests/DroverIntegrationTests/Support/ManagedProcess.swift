@@ -13,7 +13,7 @@ final class ManagedProcess: @unchecked Sendable {
     init(name: String, executable: URL, arguments: [String], environment: [String: String] = [:], directory: URL) throws {
         self.name = name
         self.logURL = directory.appendingPathComponent("\(name).log")
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
         process = Process()
         process.executableURL = executable

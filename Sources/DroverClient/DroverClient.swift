@@ -1,0 +1,147 @@
+import AsyncHTTPClient
+import DroverCore
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// A typed client of the manager's REST API; the CLI and the tests use it.
+public struct DroverClient: Sendable {
+    public let baseURL: String
+    public let token: String?
+    let httpClient: HTTPClient
+    let timeout: Duration
+
+    /// - Parameters:
+    ///   - baseURL: the manager, e.g. `http://127.0.0.1:8000`.
+    ///   - token: the bearer token; `nil` sends none.
+    public init(baseURL: String, token: String?, httpClient: HTTPClient = .shared, timeout: Duration = .seconds(30)) {
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        self.baseURL = base
+        self.token = token
+        self.httpClient = httpClient
+        self.timeout = timeout
+    }
+
+    // MARK: Cluster
+
+    public func health() async throws -> HealthResponse { try await get("/health") }
+
+    public func clusterStatus() async throws -> ClusterStatus { try await get("/api/v1/cluster/status") }
+
+    public func nodes() async throws -> [NodeRecord] {
+        try await get("/api/v1/cluster/containers", as: ListResponse<NodeRecord>.self).items
+    }
+
+    public func node(id: String) async throws -> NodeRecord { try await get("/api/v1/cluster/containers/\(Self.escape(id))") }
+
+    public func deleteNode(id: String) async throws {
+        _ = try await send("DELETE", "/api/v1/cluster/containers/\(Self.escape(id))", body: Optional<Data>.none)
+    }
+
+    public func registerContainer(_ request: ContainerRegisterRequest) async throws -> ContainerRegisterResponse {
+        try await post("/api/v1/cluster/containers/register", request)
+    }
+
+    public func containerHeartbeat(id: String, _ request: ContainerHeartbeatRequest) async throws -> ContainerRegisterResponse {
+        try await post("/api/v1/cluster/containers/\(Self.escape(id))/heartbeat", request)
+    }
+
+    // MARK: Agents
+
+    public func agents() async throws -> [AgentRecord] {
+        try await get("/api/v1/cluster/agents", as: ListResponse<AgentRecord>.self).items
+    }
+
+    public func agent(id: String) async throws -> AgentRecord { try await get("/api/v1/cluster/agents/\(Self.escape(id))") }
+
+    public func deploy(_ request: DeployRequest) async throws -> AgentRecord {
+        try await post("/api/v1/cluster/agents/deploy", request)
+    }
+
+    public func undeploy(id: String) async throws -> AgentRecord {
+        try await decode(send("DELETE", "/api/v1/cluster/agents/\(Self.escape(id))", body: Optional<Data>.none))
+    }
+
+    // MARK: Tasks
+
+    /// Sends a task; with `wait`, the call returns when the task is final or its timeout passes.
+    public func submitTask(agentID: String, input: JSONValue, timeoutSeconds: Double? = nil, wait: Bool = false) async throws -> TaskRecord {
+        let body = TaskSubmitRequest(input: input, timeoutSeconds: timeoutSeconds)
+        let path = "/api/v1/cluster/agents/\(Self.escape(agentID))/tasks" + (wait ? "?wait=true" : "")
+        let extra = wait ? Duration.milliseconds(Int64((timeoutSeconds ?? 60) * 1000)) : .zero
+        return try await decode(send("POST", path, body: try JSONCoding.encoder().encode(body), extraTimeout: extra))
+    }
+
+    /// A task; with `wait`, blocks until it is final (or its deadline passes).
+    public func task(id: String, wait: Bool = false) async throws -> TaskRecord {
+        let path = "/api/v1/tasks/\(Self.escape(id))" + (wait ? "?wait=true" : "")
+        return try await decode(send("GET", path, body: Optional<Data>.none, extraTimeout: wait ? .seconds(3600) : .zero))
+    }
+
+    public func tasks(agentID: String) async throws -> [TaskRecord] {
+        try await get("/api/v1/cluster/agents/\(Self.escape(agentID))/tasks", as: ListResponse<TaskRecord>.self).items
+    }
+
+    // MARK: Raw
+
+    /// Sends any request and returns the status and body as they came, errors included
+    /// (for scripts and for tests that send bad input on purpose).
+    public func raw(method: String, path: String, body: Data? = nil) async throws -> (status: Int, body: Data) {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = HTTPMethod(rawValue: method)
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        do {
+            let response = try await httpClient.execute(request, timeout: .init(timeout))
+            let buffer = try await response.body.collect(upTo: 64 << 20)
+            return (Int(response.status.code), Data(buffer.readableBytesView))
+        } catch let error as HTTPClientError {
+            throw DroverClientError.transport("cannot reach the manager at \(baseURL): \(Self.describe(error))")
+        } catch {
+            throw DroverClientError.transport("cannot reach the manager at \(baseURL): \(error)")
+        }
+    }
+
+    // MARK: Plumbing
+
+    /// Percent-encodes one path segment.
+    public static func escape(_ segment: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return segment.addingPercentEncoding(withAllowedCharacters: allowed) ?? segment
+    }
+
+    private func get<T: Decodable>(_ path: String, as type: T.Type = T.self) async throws -> T {
+        try await decode(send("GET", path, body: Optional<Data>.none))
+    }
+
+    private func post<T: Decodable>(_ path: String, _ body: some Encodable) async throws -> T {
+        try await decode(send("POST", path, body: try JSONCoding.encoder().encode(body)))
+    }
+
+    private func send(_ method: String, _ path: String, body: Data?, extraTimeout: Duration = .zero) async throws -> Data {
+        let client = DroverClient(baseURL: baseURL, token: token, httpClient: httpClient, timeout: timeout + extraTimeout)
+        let (status, data) = try await client.raw(method: method, path: path, body: body)
+        guard (200..<300).contains(status) else { throw DroverClientError.from(status: status, body: data) }
+        return data
+    }
+
+    private func decode<T: Decodable>(_ data: Data) throws -> T {
+        do {
+            return try JSONCoding.decoder().decode(T.self, from: data)
+        } catch {
+            throw DroverClientError.decoding(describeDecodingError(error))
+        }
+    }
+
+    private static func describe(_ error: HTTPClientError) -> String {
+        let text = "\(error)"
+        if text.contains("connect") || text.contains("refused") { return "connection refused" }
+        if text.contains("deadline") || text.contains("timeout") { return "timed out" }
+        return text
+    }
+}

@@ -1,0 +1,58 @@
+import DroverCore
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Prometheus
+
+/// The node's local HTTP API (no auth; binds 127.0.0.1 by default):
+/// `GET /health`, `GET /agents`, `GET /metrics`.
+enum LocalAPI {
+    /// The router, on its own so tests can drive it without a socket.
+    static func router(nodeID: String, supervisor: AgentSupervisor, metrics: PrometheusCollectorRegistry) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("health") { _, _ in
+            try json(HealthResponse(role: "node"))
+        }
+        router.get("agents") { _, _ in
+            try json(NodeAgentsResponse(nodeID: nodeID, items: await supervisor.summaries()))
+        }
+        router.get("metrics") { _, _ in
+            var buffer: [UInt8] = []
+            metrics.emit(into: &buffer)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: buffer))
+            )
+        }
+        return router
+    }
+
+    /// The application (a `Service`). Prints `drover node NODEID local API on http://HOST:PORT`
+    /// to stdout once it serves (with the real port when the configured one is 0).
+    static func application(
+        configuration: NodeConfiguration, supervisor: AgentSupervisor, metrics: PrometheusCollectorRegistry, logger: Logger
+    ) -> some ApplicationProtocol {
+        let nodeID = configuration.nodeID
+        let host = configuration.apiHost
+        let port = configuration.apiPort
+        return Application(
+            router: router(nodeID: nodeID, supervisor: supervisor, metrics: metrics),
+            configuration: .init(address: .hostname(host, port: port), serverName: "drover-node"),
+            onServerRunning: { channel in
+                let actual = channel.localAddress?.port ?? port
+                let line = "drover node \(nodeID) local API on http://\(host):\(actual)\n"
+                FileHandle.standardOutput.write(Data(line.utf8))
+            },
+            logger: logger
+        )
+    }
+
+    private static func json(_ value: some Encodable) throws -> Response {
+        let data = try JSONCoding.encoder().encode(value)
+        return Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data))
+        )
+    }
+}

@@ -1,0 +1,97 @@
+import DroverCore
+import Foundation
+import Logging
+
+/// Runs the agents compiled into the node: for demos, tests and benchmarks.
+struct BuiltinDriver: AgentDriver {
+    func start(_ launch: AgentLaunch, entry: AgentTypeEntry, logger: Logger) async throws -> any AgentInstance {
+        guard let kind = BuiltinAgentInstance.Kind(rawValue: entry.builtinName) else {
+            throw AgentStartError("there is no builtin agent '\(entry.builtinName)'")
+        }
+        return BuiltinAgentInstance(kind: kind, launch: launch)
+    }
+}
+
+/// One running builtin agent.
+///
+/// - `echo`: the output is the input.
+/// - `sleep`: sleeps `input.seconds` (or the input itself when it is a number, or
+///   `config.seconds`, default 1) and returns `{"slept": s}`.
+/// - `fail`: fails the first `config.failures` (default 2) tasks, then echoes. The number of
+///   tasks seen is checkpointed as `{"seen": n}`, so a restart does not reset it.
+/// - `counter`: state `{"count": n}`; input `{"add": k}` (default 1) adds k, checkpoints and
+///   returns `{"count": n}`.
+actor BuiltinAgentInstance: AgentInstance {
+    enum Kind: String, Sendable {
+        case echo, sleep, fail, counter
+    }
+
+    nonisolated let pid: Int32? = nil
+    private let kind: Kind
+    private let config: JSONValue
+    private var count: Int
+    private var stopped = false
+    private let events: AsyncStream<AgentEvent>
+    private let continuation: AsyncStream<AgentEvent>.Continuation
+
+    /// Longest a `sleep` agent sleeps.
+    static let maxSleepSeconds = 3_600.0
+
+    init(kind: Kind, launch: AgentLaunch) {
+        self.kind = kind
+        self.config = launch.config
+        switch kind {
+        case .counter: count = launch.state?["count"]?.intValue ?? 0
+        case .fail: count = launch.state?["seen"]?.intValue ?? 0
+        case .echo, .sleep: count = 0
+        }
+        (events, continuation) = AsyncStream.makeStream(of: AgentEvent.self)
+    }
+
+    nonisolated func monitor(_ onEvent: @escaping @Sendable (AgentEvent) async -> Void) async -> String {
+        for await event in events { await onEvent(event) }
+        return "builtin agent '\(kind.rawValue)' stopped"
+    }
+
+    func perform(_ task: AgentTask) async -> TaskOutcome {
+        guard !stopped else { return .failure("agent was stopped") }
+        switch kind {
+        case .echo:
+            return .success(task.input)
+        case .sleep:
+            let seconds = min(max(0, task.input["seconds"]?.doubleValue ?? task.input.doubleValue ?? config["seconds"]?.doubleValue ?? 1), Self.maxSleepSeconds)
+            do {
+                try await Task.sleep(for: .seconds(double: seconds))
+            } catch {
+                return .failure("sleep was cancelled")
+            }
+            return .success(["slept": seconds.rounded() == seconds ? .int(Int(seconds)) : .double(seconds)])
+        case .fail:
+            count += 1
+            continuation.yield(.checkpoint(["seen": .int(count)]))
+            let failures = config["failures"]?.intValue ?? 2
+            if count <= failures {
+                return .failure("builtin 'fail' agent fails its first \(failures) tasks; this was task \(count)")
+            }
+            return .success(task.input)
+        case .counter:
+            let add: Int
+            switch task.input["add"] {
+            case .none, .some(.null): add = 1
+            case .some(let value):
+                guard let number = value.intValue else { return .failure("counter: 'add' must be a whole number") }
+                add = number
+            }
+            let (sum, overflow) = count.addingReportingOverflow(add)
+            guard !overflow else { return .failure("counter: the count would overflow") }
+            count = sum
+            continuation.yield(.checkpoint(["count": .int(count)]))
+            return .success(["count": .int(count)])
+        }
+    }
+
+    func stop() async {
+        stopped = true
+        continuation.finish()
+    }
+}

@@ -1,4 +1,0 @@
-import Hummingbird
-import HummingbirdWSClient
-import AsyncHTTPClient
-import Yams

@@ -1,0 +1,22 @@
+/// The SQLite schema, as numbered migrations applied in order and recorded in `schema_migrations`.
+///
+/// Records are stored as their JSON in `data`, beside the columns that queries filter and sort on.
+enum SQLiteMigrations {
+    static let all: [(version: Int, statements: [String])] = [
+        (1, [
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            "CREATE TABLE nodes (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, status TEXT NOT NULL, data TEXT NOT NULL)",
+            """
+            CREATE TABLE agents (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, node_id TEXT, status TEXT NOT NULL,
+                created_at REAL NOT NULL, data TEXT NOT NULL)
+            """,
+            "CREATE INDEX agents_node ON agents (node_id)",
+            """
+            CREATE TABLE tasks (id TEXT PRIMARY KEY, agent_id TEXT NOT NULL, status TEXT NOT NULL,
+                created_at REAL NOT NULL, data TEXT NOT NULL)
+            """,
+            "CREATE INDEX tasks_status ON tasks (status, created_at)",
+            "CREATE INDEX tasks_agent ON tasks (agent_id, created_at)",
+        ]),
+    ]
+}

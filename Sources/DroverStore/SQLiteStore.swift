@@ -1,0 +1,203 @@
+import DroverCore
+import Foundation
+import Logging
+import SQLiteNIO
+import ServiceLifecycle
+
+/// The embedded default store: one SQLite file in WAL mode.
+///
+/// Each method is one statement, so each is atomic; the task compare-and-set is a single
+/// `UPDATE … WHERE status IN (open) RETURNING id`. As a `Service` it closes the file on shutdown.
+public final class SQLiteStore: Store, Service {
+    private let connection: SQLiteConnection
+    private let logger: Logger
+    public let path: String
+
+    private init(connection: SQLiteConnection, path: String, logger: Logger) {
+        self.connection = connection
+        self.path = path
+        self.logger = logger
+    }
+
+    /// Opens (creating it and its folder if needed) and migrates the database at `path`.
+    public static func open(path: String, logger: Logger) async throws -> SQLiteStore {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw StoreError.unavailable("cannot create the folder \(directory): \(error.localizedDescription)")
+        }
+        let connection: SQLiteConnection
+        do {
+            connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        } catch {
+            throw StoreError.unavailable("cannot open SQLite database \(path): \(error)")
+        }
+        let store = SQLiteStore(connection: connection, path: path, logger: logger)
+        do {
+            _ = try await connection.query("PRAGMA journal_mode=WAL")
+            _ = try await connection.query("PRAGMA synchronous=NORMAL")
+            _ = try await connection.query("PRAGMA busy_timeout=5000")
+            try await store.migrate()
+        } catch {
+            try? await connection.close()
+            throw StoreError.unavailable("cannot prepare SQLite database \(path): \(error)")
+        }
+        return store
+    }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        try await connection.close()
+        logger.debug("store closed", metadata: ["path": "\(path)"])
+    }
+
+    public func migrate() async throws {
+        _ = try await connection.query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)")
+        let applied = Set(try await connection.query("SELECT version FROM schema_migrations").compactMap { $0.column("version")?.integer })
+        for migration in SQLiteMigrations.all where !applied.contains(migration.version) {
+            _ = try await connection.query("BEGIN IMMEDIATE")
+            do {
+                for statement in migration.statements { _ = try await connection.query(statement) }
+                _ = try await connection.query(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                    [.integer(migration.version), .float(Date().timeIntervalSince1970)]
+                )
+                _ = try await connection.query("COMMIT")
+            } catch {
+                _ = try? await connection.query("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    /// The journal mode SQLite reports (`wal` once opened).
+    public func journalMode() async throws -> String {
+        try await connection.query("PRAGMA journal_mode").first?.column("journal_mode")?.string ?? ""
+    }
+
+    // MARK: Settings
+
+    public func metaValue(_ key: String) async throws -> String? {
+        try await connection.query("SELECT value FROM meta WHERE key = ?", [.text(key)]).first?.column("value")?.string
+    }
+
+    public func setMetaValue(_ key: String, _ value: String) async throws {
+        _ = try await connection.query(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [.text(key), .text(value)]
+        )
+    }
+
+    // MARK: Nodes
+
+    public func upsertNode(_ node: NodeRecord) async throws {
+        _ = try await connection.query(
+            """
+            INSERT INTO nodes (id, tenant, status, data) VALUES (?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET tenant = excluded.tenant, status = excluded.status, data = excluded.data
+            """,
+            [.text(node.id), .text(node.tenant), .text(node.status.rawValue), .text(try Self.encode(node))]
+        )
+    }
+
+    public func node(id: String) async throws -> NodeRecord? {
+        try await decodeRows(NodeRecord.self, "SELECT id, data FROM nodes WHERE id = ?", [.text(id)]).first
+    }
+
+    public func nodes() async throws -> [NodeRecord] {
+        try await decodeRows(NodeRecord.self, "SELECT id, data FROM nodes ORDER BY id", [])
+    }
+
+    public func deleteNode(id: String) async throws -> Bool {
+        !(try await connection.query("DELETE FROM nodes WHERE id = ? RETURNING id", [.text(id)])).isEmpty
+    }
+
+    // MARK: Agents
+
+    public func upsertAgent(_ agent: AgentRecord) async throws {
+        _ = try await connection.query(
+            """
+            INSERT INTO agents (id, tenant, node_id, status, created_at, data) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET tenant = excluded.tenant, node_id = excluded.node_id, status = excluded.status,
+                data = excluded.data
+            """,
+            [
+                .text(agent.id), .text(agent.tenant), agent.nodeID.map { .text($0) } ?? .null, .text(agent.status.rawValue),
+                .float(agent.createdAt.timeIntervalSince1970), .text(try Self.encode(agent)),
+            ]
+        )
+    }
+
+    public func agent(id: String) async throws -> AgentRecord? {
+        try await decodeRows(AgentRecord.self, "SELECT id, data FROM agents WHERE id = ?", [.text(id)]).first
+    }
+
+    public func agents() async throws -> [AgentRecord] {
+        try await decodeRows(AgentRecord.self, "SELECT id, data FROM agents ORDER BY created_at, id", [])
+    }
+
+    public func deleteAgent(id: String) async throws -> Bool {
+        !(try await connection.query("DELETE FROM agents WHERE id = ? RETURNING id", [.text(id)])).isEmpty
+    }
+
+    // MARK: Tasks
+
+    public func insertTask(_ task: TaskRecord) async throws {
+        let inserted = try await connection.query(
+            """
+            INSERT INTO tasks (id, agent_id, status, created_at, data) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO NOTHING RETURNING id
+            """,
+            [.text(task.id), .text(task.agentID), .text(task.status.rawValue), .float(task.createdAt.timeIntervalSince1970), .text(try Self.encode(task))]
+        )
+        guard !inserted.isEmpty else { throw StoreError.duplicate(task.id) }
+    }
+
+    public func updateOpenTask(_ task: TaskRecord) async throws -> Bool {
+        let updated = try await connection.query(
+            "UPDATE tasks SET status = ?, data = ? WHERE id = ? AND status IN ('queued', 'dispatched') RETURNING id",
+            [.text(task.status.rawValue), .text(try Self.encode(task)), .text(task.id)]
+        )
+        return !updated.isEmpty
+    }
+
+    public func task(id: String) async throws -> TaskRecord? {
+        try await decodeRows(TaskRecord.self, "SELECT id, data FROM tasks WHERE id = ?", [.text(id)]).first
+    }
+
+    public func openTasks() async throws -> [TaskRecord] {
+        try await decodeRows(TaskRecord.self, "SELECT id, data FROM tasks WHERE status IN ('queued', 'dispatched') ORDER BY created_at, id", [])
+    }
+
+    public func tasks(agentID: String, limit: Int) async throws -> [TaskRecord] {
+        try await decodeRows(
+            TaskRecord.self, "SELECT id, data FROM tasks WHERE agent_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
+            [.text(agentID), .integer(limit)]
+        )
+    }
+
+    // MARK: Coding
+
+    static func encode(_ value: some Encodable) throws -> String {
+        try JSONCoding.string(value)
+    }
+
+    private func decodeRows<T: Decodable>(_ type: T.Type, _ sql: String, _ binds: [SQLiteData]) async throws -> [T] {
+        let rows = try await connection.query(sql, binds)
+        let decoder = JSONCoding.decoder()
+        return try rows.map { row in
+            let id = row.column("id")?.string ?? "?"
+            guard let text = row.column("data")?.string else { throw StoreError.corrupt("\(T.self) '\(id)' has no data") }
+            do {
+                return try decoder.decode(T.self, from: Data(text.utf8))
+            } catch {
+                throw StoreError.corrupt("\(T.self) '\(id)': \(describeDecodingError(error))")
+            }
+        }
+    }
+
+    /// Runs raw SQL; for tests that need to damage a row on purpose.
+    func execute(_ sql: String, _ binds: [SQLiteData] = []) async throws {
+        _ = try await connection.query(sql, binds)
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import DroverClient
+import DroverCore
+import Foundation
+
+/// `drover status`: node and agent counts, capacity.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the cluster's status.")
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        try await connection.perform {
+            let status = try await connection.client.clusterStatus()
+            if connection.json { return try connection.printJSON(status) }
+            func counts(_ map: [String: Int]) -> String {
+                map.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            }
+            print("drover \(status.version), up \(Int(status.uptimeSeconds)) s")
+            print("nodes:      \(counts(status.nodes).isEmpty ? "none" : counts(status.nodes))")
+            print("agents:     \(counts(status.agents).isEmpty ? "none" : counts(status.agents))")
+            print("open tasks: \(status.openTasks)")
+            print("capacity:   \(format(status.capacity.cpu)) CPU, \(Int(status.capacity.memoryMB)) MiB; allocated \(format(status.allocated.cpu)) CPU, \(Int(status.allocated.memoryMB)) MiB")
+        }
+    }
+}
+
+/// `drover nodes`: every node the manager knows.
+struct NodesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "nodes", abstract: "List nodes.")
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        try await connection.perform {
+            let nodes = try await connection.client.nodes()
+            if connection.json { return try connection.printJSON(ListResponse(items: nodes)) }
+            var table = TableFormatter(headers: ["ID", "TENANT", "STATUS", "CONNECTION", "CPU", "MEMORY", "TYPES", "LAST HEARTBEAT"])
+            for node in nodes {
+                table.append([
+                    node.id, node.tenant, node.status.rawValue, node.connection.rawValue, format(node.resources.capacity.cpu),
+                    "\(Int(node.resources.capacity.memoryMB)) MiB", node.agentTypes.map(\.name).joined(separator: ","),
+                    "\(Int(Date().timeIntervalSince(node.lastHeartbeat))) s ago",
+                ])
+            }
+            print(table.render())
+        }
+    }
+}
+
+func format(_ value: Double) -> String {
+    value.rounded() == value ? String(Int(value)) : String(format: "%.2f", value)
+}

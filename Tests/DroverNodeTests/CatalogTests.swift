@@ -1,0 +1,106 @@
+import DroverCore
+import Foundation
+import Testing
+
+@testable import DroverNode
+
+@Suite("Agent catalog")
+struct CatalogTests {
+    @Test("the builtins are always there")
+    func builtins() {
+        let catalog = AgentCatalog()
+        #expect(catalog.agentTypes.map(\.name) == ["counter", "echo", "fail", "sleep"])
+        #expect(catalog.entry(named: "echo")?.driver == .builtin)
+    }
+
+    @Test("a YAML catalog adds process, http and builtin entries")
+    func yaml() throws {
+        var catalog = AgentCatalog()
+        try catalog.load(yaml: """
+            agent_types:
+              trading_agent: {driver: process, command: "python3 examples/agents/python/echo_agent.py", resources: {cpu: 0.5, memory_mb: 256}}
+              web:
+                driver: http
+                url: http://127.0.0.1:9000/task
+              slow: {driver: builtin, command: sleep, env: {A: 1}}
+            """)
+        let trading = try #require(catalog.entry(named: "trading_agent"))
+        #expect(trading.driver == .process)
+        #expect(trading.command == "python3 examples/agents/python/echo_agent.py")
+        #expect(trading.resources == ResourceSpec(cpu: 0.5, memoryMB: 256))
+        #expect(catalog.entry(named: "web")?.url == "http://127.0.0.1:9000/task")
+        #expect(catalog.entry(named: "slow")?.builtinName == "sleep")
+        #expect(catalog.entry(named: "slow")?.env == ["A": "1"])
+        #expect(catalog.agentTypes.first { $0.name == "trading_agent" }?.driver == "process")
+    }
+
+    @Test("the example catalog loads")
+    func exampleCatalog() throws {
+        var catalog = AgentCatalog()
+        try catalog.load(yamlFile: "\(repositoryRoot)/examples/agents.yaml")
+        #expect(catalog.entry(named: "py_echo")?.driver == .process)
+        #expect(catalog.entry(named: "swift_echo")?.command == ".build/debug/swift-echo-agent")
+    }
+
+    @Test("bad YAML catalogs are refused with a message naming the problem", arguments: [
+        ("agent_types: [", "not valid YAML"),
+        ("types: {}", "top-level 'agent_types'"),
+        ("agent_types: [1, 2]", "must be a mapping"),
+        ("agent_types:\n  x: {command: a}", "x.driver is required"),
+        ("agent_types:\n  x: {driver: docker}", "'docker' is unknown"),
+        ("agent_types:\n  x: {driver: process}", "needs a command"),
+        ("agent_types:\n  x: {driver: http, url: 'ftp://h/x'}", "needs a url"),
+        ("agent_types:\n  x: {driver: builtin, command: dance}", "no builtin agent 'dance'"),
+        ("agent_types:\n  x: {driver: process, command: a, colour: red}", "unknown field 'colour'"),
+        ("agent_types:\n  x: {driver: process, command: a, resources: {cpu: -1}}", "cpu must be a number"),
+        ("agent_types:\n  x: {driver: process, command: a, resources: {disk: 1}}", "unknown field 'disk'"),
+        ("agent_types:\n  'bad name': {driver: process, command: a}", "is invalid"),
+    ])
+    func badYAML(text: String, message: String) {
+        var catalog = AgentCatalog()
+        do {
+            try catalog.load(yaml: text, source: "test.yaml")
+            Issue.record("expected an error for \(text)")
+        } catch {
+            #expect("\(error)".contains(message), "\(error)")
+        }
+        #expect(catalog.entries.count == 4)
+    }
+
+    @Test("a missing file is a clear error")
+    func missingFile() {
+        var catalog = AgentCatalog()
+        #expect(throws: AgentCatalogError.self) { try catalog.load(yamlFile: "/nonexistent/agents.yaml") }
+    }
+
+    @Test("flags NAME=DRIVER:COMMAND add entries")
+    func flags() throws {
+        var catalog = AgentCatalog()
+        try catalog.add(flag: "py_echo=process:python3 echo_agent.py --fast")
+        try catalog.add(flag: "web=http:http://127.0.0.1:9000/task")
+        try catalog.add(flag: "quick=builtin:echo")
+        try catalog.add(flag: "counter=builtin")
+        #expect(catalog.entry(named: "py_echo")?.command == "python3 echo_agent.py --fast")
+        #expect(catalog.entry(named: "web")?.url == "http://127.0.0.1:9000/task")
+        #expect(catalog.entry(named: "quick")?.builtinName == "echo")
+        #expect(catalog.entry(named: "counter")?.builtinName == "counter")
+    }
+
+    @Test("bad flags are refused", arguments: [
+        ("py_echo", "NAME=DRIVER:COMMAND"),
+        ("py_echo=docker:run", "unknown driver 'docker'"),
+        ("py_echo=process:", "needs a command"),
+        ("=process:python3 a.py", "is invalid"),
+        ("web=http:localhost", "needs a url"),
+        ("x=builtin:nope", "no builtin agent 'nope'"),
+    ])
+    func badFlags(flag: String, message: String) {
+        var catalog = AgentCatalog()
+        do {
+            try catalog.add(flag: flag)
+            Issue.record("expected an error for \(flag)")
+        } catch {
+            #expect("\(error)".contains(message), "\(error)")
+        }
+    }
+}
