@@ -48,8 +48,13 @@ public final class SQLiteStore: Store, Service {
 
     public func run() async throws {
         try? await gracefulShutdown()
-        try await connection.close()
+        try await close()
         logger.debug("store closed", metadata: ["path": "\(path)"])
+    }
+
+    /// Closes the database file; the store cannot be used afterwards.
+    public func close() async throws {
+        try await connection.close()
     }
 
     public func migrate() async throws {

@@ -86,10 +86,11 @@ struct SchedulerTests {
         }
     }
 
-    @Test("the seed figures: a 4 CPU / 4 GB node holds 6 trading + 2 analysis + 4 risk agents")
+    @Test("a node takes the seed's trading, analysis and risk agents until its memory is full")
     func seedFigures() {
         var scheduler = Scheduler()
-        var node = Self.node("n", cpu: 4, memory: 4096)
+        // 6 × 0.5 + 2 × 1 + 4 × 0.25 = 6 CPU and 6 × 256 + 2 × 512 + 4 × 128 = 3072 MiB; 128 MiB is left after.
+        var node = Self.node("n", cpu: 6, memory: 3200)
         let trading = ResourceSpec(cpu: 0.5, memoryMB: 256), analysis = ResourceSpec(cpu: 1, memoryMB: 512), risk = ResourceSpec(cpu: 0.25, memoryMB: 128)
         for resources in Array(repeating: trading, count: 6) + Array(repeating: analysis, count: 2) + Array(repeating: risk, count: 4) {
             let request = PlacementRequest(agentType: "echo", tenant: "default", resources: resources, strategy: .resourceOptimal)
@@ -114,7 +115,7 @@ struct SchedulerTests {
             return
         }
         #expect(failure.rejections == [.agentTypeMissing: 2, .notConnected: 1])
-        #expect(failure.description == "no node can run agent type 'trading_agent': 3 evaluated; 1 node not connected to the gateway, 2 nodes do not offer the agent type")
+        #expect(failure.description == "no node can run agent type 'trading_agent': 3 evaluated; not connected to the gateway on 1 node, agent type not offered on 2 nodes")
         guard case .unplaceable(let empty) = scheduler.place(PlacementRequest(agentType: "x", tenant: "default"), on: []) else {
             Issue.record("expected no placement")
             return

@@ -80,13 +80,13 @@ public struct PlacementRequest: Sendable, Hashable {
 public enum PlacementRejection: String, Sendable, Hashable, CaseIterable, Comparable {
     case notConnected = "not connected to the gateway"
     case notActive = "not active"
-    case otherTenant = "belongs to another tenant"
-    case agentTypeMissing = "does not offer the agent type"
-    case capabilityMissing = "lacks a required capability"
-    case selectorMismatch = "labels do not match the node selector"
-    case notPreferred = "is not the preferred node"
-    case agentLimit = "is at its max_agents limit"
-    case resourcesExhausted = "has too few free resources"
+    case otherTenant = "owned by another tenant"
+    case notPreferred = "not the preferred node"
+    case agentTypeMissing = "agent type not offered"
+    case capabilityMissing = "required capability missing"
+    case selectorMismatch = "node selector not matched"
+    case agentLimit = "max_agents reached"
+    case resourcesExhausted = "resources exhausted"
 
     public static func < (lhs: Self, rhs: Self) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
@@ -116,7 +116,7 @@ public struct PlacementFailure: Error, Sendable, Hashable, CustomStringConvertib
         if nodesEvaluated == 0 {
             return "no node can run agent type '\(agentType)': no nodes are registered"
         }
-        let parts = rejections.sorted { $0.key < $1.key }.map { "\($0.value) \($0.value == 1 ? "node" : "nodes") \($0.key.rawValue)" }
+        let parts = rejections.sorted { $0.key < $1.key }.map { "\($0.key.rawValue) on \($0.value) \($0.value == 1 ? "node" : "nodes")" }
         return "no node can run agent type '\(agentType)': \(nodesEvaluated) evaluated; " + parts.joined(separator: ", ")
     }
 }

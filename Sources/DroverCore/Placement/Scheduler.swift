@@ -11,10 +11,10 @@ public struct Scheduler: Sendable {
 
     /// The first reason `candidate` cannot take `request`, or `nil` if it can.
     public static func rejection(of candidate: PlacementCandidate, for request: PlacementRequest) -> PlacementRejection? {
+        if let preferred = request.preferredNode, preferred != candidate.nodeID { return .notPreferred }
         if !candidate.connected { return .notConnected }
         if !candidate.status.acceptsAgents { return .notActive }
         if candidate.tenant != request.tenant { return .otherTenant }
-        if let preferred = request.preferredNode, preferred != candidate.nodeID { return .notPreferred }
         if !candidate.agentTypes.contains(request.agentType) { return .agentTypeMissing }
         if !request.requiredCapabilities.allSatisfy(candidate.capabilities.contains) { return .capabilityMissing }
         if !request.nodeSelector.allSatisfy({ candidate.labels[$0.key] == $0.value }) { return .selectorMismatch }
