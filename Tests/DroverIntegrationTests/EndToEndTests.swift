@@ -46,7 +46,8 @@ struct EndToEndTests {
         #expect(python.nodeID == "customer2")
         let pyTask = try await client.submitTask(agentID: python.id, input: ["text": "hi"], timeoutSeconds: 30, wait: true)
         #expect(pyTask.status == .succeeded, "\(pyTask)\n\(cluster.logs)")
-        #expect(pyTask.output?["text"] == "hi" || pyTask.output?["input"]?["text"] == "hi", "\(String(describing: pyTask.output))")
+        #expect(pyTask.output?["echo"] == ["text": "hi"], "\(String(describing: pyTask.output))")
+        #expect(pyTask.output?["agent_id"]?.stringValue == python.id)
 
         try await eventually("agents reported running") {
             let first = try await client.agent(id: python.id).status

@@ -12,7 +12,7 @@ struct ErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             throw error
-        } catch let error as HTTPError {
+        } catch let error as any HTTPResponseError {
             let code: String
             switch error.status {
             case .notFound: code = "not_found"
@@ -21,8 +21,17 @@ struct ErrorMiddleware: RouterMiddleware {
             case .unauthorized: code = "unauthorized"
             default: code = error.status.code < 500 ? "bad_request" : "internal"
             }
-            let message = error.body ?? (error.status == .notFound ? "no route for \(request.method) \(request.uri.path)" : error.status.reasonPhrase)
-            throw APIError(error.status, code: code, message, headers: error.headers)
+            let message: String
+            if let body = (error as? HTTPError)?.body {
+                message = body
+            } else if error.status == .notFound {
+                message = "no route for \(request.method) \(request.uri.path)"
+            } else if error.status == .contentTooLarge {
+                message = "request body is over the \(context.maxUploadSize)-byte limit"
+            } else {
+                message = error.status.reasonPhrase
+            }
+            throw APIError(error.status, code: code, message, headers: (error as? HTTPError)?.headers ?? [:])
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
             throw APIError(.internalServerError, code: "internal", "internal error; see the manager log")

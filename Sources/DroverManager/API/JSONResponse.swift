@@ -18,7 +18,7 @@ enum JSONResponse {
         let buffer: ByteBuffer
         do {
             buffer = try await request.collectBody(upTo: context.maxUploadSize)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw APIError(.contentTooLarge, code: "body_too_large", "request body is over the \(context.maxUploadSize)-byte limit")
         }
         guard buffer.readableBytes > 0 else { throw APIError.badRequest("request body is empty; expected a JSON object") }
