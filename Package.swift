@@ -116,7 +116,10 @@ let package = Package(
         .testTarget(name: "DroverNodeTests", dependencies: ["DroverNode", "DroverCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DroverIntegrationTests",
-            dependencies: ["DroverClient", "DroverCore"],
+            dependencies: [
+                "DroverClient", "DroverCore",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

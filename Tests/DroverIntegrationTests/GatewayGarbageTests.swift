@@ -1,0 +1,111 @@
+import DroverClient
+import DroverCore
+import Foundation
+import HTTPTypes
+import HummingbirdWSClient
+import Logging
+import Testing
+
+/// Hostile bytes on the node gateway: the manager answers with `error` frames, closes what it
+/// must, and keeps serving everyone else.
+@Suite("Gateway garbage", .serialized, .timeLimit(.minutes(2)))
+struct GatewayGarbageTests {
+    static let logger = Logger(label: "test.gateway")
+
+    static func hello(_ id: String) -> NodeMessage {
+        .hello(.init(
+            nodeID: id, tenant: "default", name: id, hostAddress: "127.0.0.1", apiPort: 1, capabilities: [], labels: [:],
+            agentTypes: [.init(name: "echo", driver: "builtin")], resources: .init(capacity: .init(cpu: 1, memoryMB: 512)),
+            maxAgents: 5, incarnation: UUID().uuidString, agents: []
+        ))
+    }
+
+    /// Connects, sends `frames` one by one, and returns every frame the manager sent back before it closed
+    /// or `listen` passed.
+    static func exchange(_ cluster: TestCluster, token: String?, frames: [String], listen: Duration = .seconds(1)) async throws -> [String] {
+        let received = FrameLog()
+        var headers = HTTPFields()
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        let url = cluster.managerURL.replacingOccurrences(of: "http://", with: "ws://") + "/api/v1/cluster/connect"
+        try await WebSocketClient.connect(
+            url: url, configuration: .init(maxFrameSize: 4 << 20, additionalHeaders: headers), logger: logger
+        ) { inbound, outbound, _ in
+            for frame in frames {
+                try await outbound.write(.text(frame))
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for try await message in inbound.messages(maxSize: 4 << 20) {
+                        if case .text(let text) = message { await received.append(text) }
+                    }
+                }
+                group.addTask { try await Task.sleep(for: listen) }
+                try await group.next()
+                group.cancelAll()
+                try? await outbound.close(.normalClosure, reason: nil)
+            }
+        }
+        return await received.frames
+    }
+
+    static func types(_ frames: [String]) -> [String] {
+        frames.compactMap { try? NodeMessageCodec().decode($0).type }
+    }
+
+    @Test("garbage frames get error frames; hello is required first; the session survives bad frames")
+    func garbage() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startManager()
+        let codec = NodeMessageCodec()
+
+        // No token: the upgrade is refused.
+        await #expect(throws: (any Error).self) {
+            _ = try await Self.exchange(cluster, token: nil, frames: [])
+        }
+        await #expect(throws: (any Error).self) {
+            _ = try await Self.exchange(cluster, token: "wrong-token-wrong-token-wrong", frames: [])
+        }
+
+        // Anything but hello first: an error frame, then the manager closes.
+        let beforeHello = try await Self.exchange(cluster, token: cluster.token, frames: [
+            "not json at all", try codec.encode(.heartbeat(.init(resources: .init(capacity: .zero), agents: []))),
+        ])
+        #expect(Self.types(beforeHello) == ["error", "error"])
+        #expect(beforeHello.last?.contains("hello_required") == true)
+
+        // After hello: garbage is answered, the session goes on, and the node is registered.
+        let garbage = [
+            "{", "[]", "{\"type\": \"launch.missiles\"}", "{\"type\": \"task.result\", \"task_id\": 5}",
+            String(repeating: "[", count: 10_000), "\u{0}\u{1}\u{2}",
+            try codec.encode(.taskResult(.init(taskID: "tsk-nobody", agentID: "agt-nobody", generation: 9, ok: true, output: "forged"))),
+            try codec.encode(.agentCheckpoint(.init(agentID: "agt-nobody", generation: 1, state: "forged"))),
+            try codec.encode(.agentStart(.init(agentID: "x", agentType: "echo", generation: 1, config: [:], state: nil))),
+        ]
+        let session = try await Self.exchange(cluster, token: cluster.token, frames: [try codec.encode(Self.hello("intruder"))] + garbage)
+        let answered = Self.types(session)
+        #expect(answered.first == "welcome")
+        #expect(answered.filter { $0 == "error" }.count == 7, "\(session)")
+        #expect(try await cluster.client.node(id: "intruder").status != .down)
+
+        // A node id that is not an id is refused.
+        let badID = try await Self.exchange(cluster, token: cluster.token, frames: [try codec.encode(Self.hello("../../etc/passwd"))])
+        #expect(Self.types(badID) == ["error"])
+        await #expect(throws: DroverClientError.self) { try await cluster.client.node(id: "../../etc/passwd") }
+
+        // A frame over the 1 MiB limit ends that session only.
+        let huge = "{\"type\":\"message\",\"agent_id\":\"a\",\"generation\":1,\"payload\":\"" + String(repeating: "x", count: 2 << 20) + "\"}"
+        _ = try? await Self.exchange(cluster, token: cluster.token, frames: [try codec.encode(Self.hello("bigmouth")), huge])
+
+        // The manager still serves, and nothing forged was stored.
+        #expect(try await cluster.client.health().status == "ok")
+        #expect(try await cluster.client.agents().isEmpty)
+        await #expect(throws: DroverClientError.self) { try await cluster.client.task(id: "tsk-nobody") }
+        #expect(cluster.manager?.isRunning == true)
+    }
+}
+
+/// Frames a test connection received.
+actor FrameLog {
+    private(set) var frames: [String] = []
+    func append(_ frame: String) { frames.append(frame) }
+}
