@@ -49,6 +49,17 @@ struct EndToEndTests {
         #expect(pyTask.output?["echo"] == ["text": "hi"], "\(String(describing: pyTask.output))")
         #expect(pyTask.output?["agent_id"]?.stringValue == python.id)
 
+        let swift = try await client.deploy(DeployRequest(agentType: "swift_echo", preferredContainer: "customer1"))
+        for expected in 1...2 {
+            let answer = try await client.submitTask(agentID: swift.id, input: ["n": .int(expected)], timeoutSeconds: 30, wait: true)
+            #expect(answer.status == .succeeded, "\(answer)\n\(cluster.logs)")
+            #expect(answer.output?["echo"] == ["n": .int(expected)])
+            #expect(answer.output?["count"] == .int(expected))
+        }
+        let failing = try await client.submitTask(agentID: swift.id, input: ["fail": true], timeoutSeconds: 30, wait: true)
+        #expect(failing.status == .failed)
+        #expect(failing.error?.contains("asked to fail") == true, "\(String(describing: failing.error))")
+
         try await eventually("agents reported running") {
             let first = try await client.agent(id: python.id).status
             let second = try await client.agent(id: echo.id).status
@@ -63,14 +74,14 @@ struct EndToEndTests {
         #expect(metrics.contains("drover_node_tasks_total"))
 
         let agents = try await client.agents()
-        #expect(Set(agents.map(\.id)) == [echo.id, python.id])
+        #expect(Set(agents.map(\.id)) == [echo.id, python.id, swift.id])
 
         _ = try await client.undeploy(id: python.id)
         try await eventually("the undeployed agent is gone from the node") {
             (try await cluster.nodeAPI("customer2", "/agents")["items"]?.arrayValue ?? [1]).isEmpty
         }
         try await eventually("the undeployed agent is removed") {
-            try await client.agents().map(\.id) == [echo.id]
+            Set(try await client.agents().map(\.id)) == [echo.id, swift.id]
         }
     }
 

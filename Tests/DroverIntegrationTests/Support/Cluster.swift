@@ -27,6 +27,11 @@ enum Paths {
     }
 
     static let pythonEchoAgent = repository.appendingPathComponent("examples/agents/python/echo_agent.py").path
+
+    /// The example Swift agent built on DroverAgentKit, next to the `drover` binary.
+    static var swiftEchoAgent: String {
+        get throws { try drover.deletingLastPathComponent().appendingPathComponent("swift-echo-agent").path }
+    }
 }
 
 /// A throwaway cluster: one manager and any number of nodes, real processes on loopback.
@@ -82,6 +87,7 @@ final class TestCluster: @unchecked Sendable {
             arguments: [
                 "node", "--manager", managerURL, "--token", token, "--id", id, "--port", "0",
                 "--agent-type", "py_echo=process:python3 \(Paths.pythonEchoAgent)",
+                "--agent-type", "swift_echo=process:\(try Paths.swiftEchoAgent)",
             ] + extraArguments,
             directory: directory
         )
