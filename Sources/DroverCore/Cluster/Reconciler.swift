@@ -7,9 +7,12 @@ import Foundation
 /// calls again. Actual state never changes desired state, except for reporting status.
 public struct Reconciler: Sendable {
     public var scheduler: Scheduler
+    /// How many nodes an agent that crashed past its restart limit is tried on after the first.
+    public var maxFailovers: Int
 
-    public init(scheduler: Scheduler = Scheduler()) {
+    public init(scheduler: Scheduler = Scheduler(), maxFailovers: Int = 1) {
         self.scheduler = scheduler
+        self.maxFailovers = maxFailovers
     }
 
     /// Everything the reconciler looks at.
@@ -71,6 +74,19 @@ public struct Reconciler: Sendable {
                 }
             case .running:
                 if let nodeID = agent.nodeID, let node = nodesByID[nodeID], node.status != .down {
+                    if agent.status == .failed || node.status == .draining {
+                        // Crashed past its restart limit here, or the node is draining: move it if some
+                        // other node can take it (a failed agent a bounded number of times).
+                        let excluded = Set((agent.failedNodes ?? []) + [nodeID])
+                        if agent.status == .failed, excluded.count > maxFailovers { continue }
+                        if case .placed(let target) = scheduler.place(PlacementRequest(agent: agent), on: candidates.filter { !excluded.contains($0.nodeID) }) {
+                            actions.append(.assign(agentID: agent.id, nodeID: target, generation: agent.generation + 1))
+                            actions.append(.start(nodeID: target, Self.startMessage(agent, generation: agent.generation + 1)))
+                            Self.take(agent, on: target, in: &candidates)
+                            continue
+                        }
+                        if agent.status == .failed { continue }
+                    }
                     guard snapshot.connected.contains(nodeID) else { continue }
                     let current = reportedByAgent[agent.id, default: []].first { $0.node == nodeID && $0.agent.generation == agent.generation }
                     if let current {
@@ -82,23 +98,26 @@ public struct Reconciler: Sendable {
                     }
                     continue
                 }
-                if agent.status == .failed, agent.nodeID != nil { continue }
                 switch scheduler.place(PlacementRequest(agent: agent), on: candidates) {
                 case .placed(let nodeID):
                     let generation = agent.generation + 1
                     actions.append(.assign(agentID: agent.id, nodeID: nodeID, generation: generation))
                     actions.append(.start(nodeID: nodeID, Self.startMessage(agent, generation: generation)))
-                    if let index = candidates.firstIndex(where: { $0.nodeID == nodeID }) {
-                        candidates[index].allocated = candidates[index].allocated + agent.resources
-                        candidates[index].agentCount += 1
-                        candidates[index].agentLabels.append(agent.labels)
-                    }
+                    Self.take(agent, on: nodeID, in: &candidates)
                 case .unplaceable(let failure):
                     actions.append(.unplaceable(agentID: agent.id, failure: failure))
                 }
             }
         }
         return actions
+    }
+
+    /// Counts `agent` against the room of `nodeID` for the rest of the pass.
+    static func take(_ agent: AgentRecord, on nodeID: String, in candidates: inout [PlacementCandidate]) {
+        guard let index = candidates.firstIndex(where: { $0.nodeID == nodeID }) else { return }
+        candidates[index].allocated = candidates[index].allocated + agent.resources
+        candidates[index].agentCount += 1
+        candidates[index].agentLabels.append(agent.labels)
     }
 
     /// Why a copy a node reports must stop, or `nil` if it is the current one.
@@ -110,7 +129,8 @@ public struct Reconciler: Sendable {
         return nil
     }
 
-    static func startMessage(_ agent: AgentRecord, generation: Int) -> NodeProtocol.AgentStart {
+    /// The `agent.start` that runs `agent` at `generation` with its last checkpoint.
+    public static func startMessage(_ agent: AgentRecord, generation: Int) -> NodeProtocol.AgentStart {
         .init(agentID: agent.id, agentType: agent.agentType, generation: generation, config: agent.config, state: agent.state)
     }
 

@@ -40,6 +40,8 @@ public struct AgentRecord: Codable, Sendable, Hashable {
     public var preferredNode: String?
     public var restarts: Int
     public var lastError: String?
+    /// Nodes where the agent crashed past its restart limit; it is not placed there again.
+    public var failedNodes: [String]?
     public var createdAt: Date
     public var updatedAt: Date
 
@@ -82,6 +84,7 @@ public struct AgentRecord: Codable, Sendable, Hashable {
         case strategy = "deployment_strategy"
         case preferredNode = "preferred_node"
         case lastError = "last_error"
+        case failedNodes = "failed_nodes"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
     }

@@ -10,7 +10,9 @@ struct AgentRoutes: Sendable {
     func addRoutes(to group: RouterGroup<ManagerRequestContext>) {
         group.post("agents/deploy") { request, context in
             let body = try await JSONResponse.decode(DeployRequest.self, from: request, context: context)
-            return try JSONResponse.make(try await controller.place(try makeAgent(body)), status: .created)
+            let dryRun = request.uri.queryParameters.get("dry_run") == "true"
+            let agent = try await controller.place(try makeAgent(body), dryRun: dryRun)
+            return try JSONResponse.make(agent, status: dryRun ? .ok : .created)
         }
         group.get("agents") { request, _ in
             var agents = try await controller.store.agents()

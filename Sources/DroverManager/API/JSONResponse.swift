@@ -12,6 +12,14 @@ enum JSONResponse {
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    /// Like `decode`, but an empty body gives `nil` (for calls whose body is optional).
+    static func decodeOptional<T: Decodable>(_ type: T.Type, from request: Request, context: ManagerRequestContext) async throws -> T? {
+        var request = request
+        let buffer = try await request.collectBody(upTo: context.maxUploadSize)
+        guard buffer.readableBytes > 0 else { return nil }
+        return try await decode(type, from: request, context: context)
+    }
+
     /// Decodes the body as `T`, turning every failure into a 4xx with the field path.
     static func decode<T: Decodable>(_ type: T.Type, from request: Request, context: ManagerRequestContext) async throws -> T {
         var request = request

@@ -47,6 +47,7 @@ public struct DroverManagerApp: Sendable {
         let cluster = router.group("api/v1/cluster")
         ContainerRoutes(controller: controller).addRoutes(to: cluster)
         AgentRoutes(controller: controller).addRoutes(to: cluster)
+        ActionRoutes(controller: controller).addRoutes(to: cluster)
         TaskRoutes(controller: controller).addRoutes(to: router.group("api/v1/tasks"))
 
         let wsRouter = Router(context: ManagerRequestContext.self)

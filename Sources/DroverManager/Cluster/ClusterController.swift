@@ -18,8 +18,8 @@ public final class ClusterController: Sendable {
     let waiters = TaskWaiters()
     let metrics = ManagerMetrics()
     let startedAt: Date
-    private let planLock = AsyncSerialLock()
-    private let reconciler = Mutex(Reconciler())
+    let planLock = AsyncSerialLock()
+    let reconciler = Mutex(Reconciler())
     /// When each `agent.start` / `agent.stop` was last sent, so a tick does not repeat it at once.
     private let sentCommands = Mutex<[String: Date]>([:])
 
@@ -93,6 +93,10 @@ public final class ClusterController: Sendable {
         case .assign(let agentID, let nodeID, let generation):
             guard var agent = try await store.agent(id: agentID) else { return }
             let previous = agent.nodeID
+            if agent.status == .failed, let previous {
+                agent.failedNodes = (agent.failedNodes ?? []) + [previous]
+                agent.restarts = 0
+            }
             agent.nodeID = nodeID
             agent.generation = generation
             agent.status = .pending
@@ -137,7 +141,7 @@ public final class ClusterController: Sendable {
     }
 
     /// Whether a command keyed `key` may go out now (not sent in the last few seconds).
-    private func shouldSend(_ key: String, now: Date) -> Bool {
+    func shouldSend(_ key: String, now: Date) -> Bool {
         sentCommands.withLock { sent in
             if let last = sent[key], now.timeIntervalSince(last) < 5 { return false }
             sent[key] = now
@@ -148,8 +152,9 @@ public final class ClusterController: Sendable {
 
     // MARK: Placement
 
-    /// Places a new agent now, or explains why no node can take it.
-    func place(_ agent: AgentRecord) async throws -> AgentRecord {
+    /// Places a new agent now, or explains why no node can take it. With `dryRun` nothing is
+    /// stored or sent: the answer says where the agent would go.
+    func place(_ agent: AgentRecord, dryRun: Bool = false) async throws -> AgentRecord {
         let connected = await sessions.connected
         let reported = await sessions.reported
         let placed: AgentRecord = try await planLock.withLock {
@@ -165,10 +170,11 @@ public final class ClusterController: Sendable {
                 var placed = agent
                 placed.nodeID = nodeID
                 placed.generation = 1
-                try await store.upsertAgent(placed)
+                if !dryRun { try await store.upsertAgent(placed) }
                 return placed
             }
         }
+        if dryRun { return placed }
         if let nodeID = placed.nodeID {
             let start = NodeProtocol.AgentStart(agentID: placed.id, agentType: placed.agentType, generation: placed.generation, config: placed.config, state: placed.state)
             if shouldSend("start:\(nodeID):\(placed.id):\(placed.generation)", now: Date()) {

@@ -8,6 +8,7 @@ struct ManagerMetrics: Sendable {
     let tasksDispatched = Counter(label: "drover_manager_tasks_dispatched_total")
     let agentsDeployed = Counter(label: "drover_manager_agents_deployed_total")
     let agentsRescheduled = Counter(label: "drover_manager_agents_rescheduled_total")
+    let agentsMigrated = Counter(label: "drover_manager_agents_migrated_total")
     let nodesMarkedDown = Counter(label: "drover_manager_nodes_marked_down_total")
     let nodeSessions = Counter(label: "drover_manager_node_sessions_total")
     let fencedFrames = Counter(label: "drover_manager_fenced_frames_total")

@@ -1,0 +1,42 @@
+import DroverCore
+import DroverStore
+import Foundation
+import Hummingbird
+
+/// Moving agents and looking at the spread: migrate, drain, rebalance, health check, distribution.
+struct ActionRoutes: Sendable {
+    let controller: ClusterController
+
+    func addRoutes(to group: RouterGroup<ManagerRequestContext>) {
+        group.post("agents/:id/migrate") { request, context in
+            let id = try context.parameters.require("id")
+            let body = try await JSONResponse.decodeOptional(MigrateRequest.self, from: request, context: context) ?? MigrateRequest()
+            return try JSONResponse.make(try await controller.migrate(agentID: id, request: body))
+        }
+        group.post("containers/:id/drain") { _, context in
+            let id = try context.parameters.require("id")
+            return try JSONResponse.make(try await controller.drain(nodeID: id))
+        }
+        group.post("actions") { request, context in
+            let body = try await JSONResponse.decode(ClusterActionRequest.self, from: request, context: context)
+            let dryRun = body.dryRun ?? false
+            switch body.action {
+            case .rebalance:
+                let maxMoves = body.maxMoves ?? 10
+                guard (1...1_000).contains(maxMoves) else { throw APIError.badRequest("max_moves must be between 1 and 1000") }
+                let moves = try await controller.rebalance(dryRun: dryRun, maxMoves: maxMoves)
+                return try JSONResponse.make(ClusterActionResponse(action: .rebalance, dryRun: dryRun, moves: moves))
+            case .healthCheck:
+                if !dryRun { try await controller.checkLiveness() }
+                let nodes = try await controller.store.nodes()
+                return try JSONResponse.make(ClusterActionResponse(
+                    action: .healthCheck, dryRun: dryRun, nodes: Dictionary(uniqueKeysWithValues: nodes.map { ($0.id, $0.status) })
+                ))
+            }
+        }
+        group.get("metrics/distribution") { _, _ in
+            let distribution = Distribution.make(agents: try await controller.store.agents(), nodes: try await controller.store.nodes())
+            return try JSONResponse.make(distribution)
+        }
+    }
+}

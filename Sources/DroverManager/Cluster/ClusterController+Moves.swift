@@ -1,0 +1,94 @@
+import DroverCore
+import DroverStore
+import Foundation
+import Logging
+
+/// Moving agents: migrate one, drain a node, rebalance the cluster.
+extension ClusterController {
+    /// The snapshot every move decision is made over.
+    func snapshot() async throws -> Reconciler.Snapshot {
+        let connected = await sessions.connected
+        let reported = await sessions.reported
+        return Reconciler.Snapshot(agents: try await store.agents(), nodes: try await store.nodes(), connected: connected, reported: reported)
+    }
+
+    /// Moves an agent to `target` (or wherever the scheduler says, never where it is): the
+    /// target starts it at a new generation with its last checkpoint, then the source stops.
+    func migrate(agentID: String, request: MigrateRequest) async throws -> MigrateResponse {
+        let connected = await sessions.connected
+        let reported = await sessions.reported
+        let (moved, from): (AgentRecord, String?) = try await planLock.withLock {
+            let snapshot = Reconciler.Snapshot(agents: try await store.agents(), nodes: try await store.nodes(), connected: connected, reported: reported)
+            guard var agent = snapshot.agents.first(where: { $0.id == agentID }) else { throw APIError.notFound("agent", agentID) }
+            guard agent.desiredState == .running else {
+                throw APIError(.conflict, code: "agent_undeployed", "agent '\(agentID)' is undeployed and cannot move")
+            }
+            var requestForMove = PlacementRequest(agent: agent)
+            requestForMove.preferredNode = request.targetContainerID
+            let candidates = Reconciler.candidates(snapshot).filter { $0.nodeID != agent.nodeID }
+            if let target = request.targetContainerID {
+                guard snapshot.nodes.contains(where: { $0.id == target }) else { throw APIError.notFound("node", target) }
+                if target == agent.nodeID {
+                    throw APIError(.conflict, code: "already_there", "agent '\(agentID)' already runs on '\(target)'")
+                }
+            }
+            let decision = reconciler.withLock { $0.scheduler.place(requestForMove, on: candidates) }
+            guard case .placed(let target) = decision else {
+                if case .unplaceable(let failure) = decision {
+                    throw APIError(.unprocessableContent, code: "unplaceable", "cannot move agent '\(agentID)': \(failure.description)")
+                }
+                throw APIError(.unprocessableContent, code: "unplaceable", "cannot move agent '\(agentID)'")
+            }
+            let from = agent.nodeID
+            agent.nodeID = target
+            agent.generation += 1
+            agent.status = .pending
+            agent.lastError = nil
+            if request.preserveState == false { agent.state = nil }
+            agent.updatedAt = Date()
+            try await store.upsertAgent(agent)
+            return (agent, from)
+        }
+        let to = moved.nodeID ?? "-"
+        logger.info("agent migrating", metadata: [
+            "agent": "\(agentID)", "from": "\(from ?? "-")", "to": "\(to)", "generation": "\(moved.generation)", "reason": "\(request.reason ?? "-")",
+        ])
+        metrics.agentsMigrated.increment()
+        _ = shouldSend("start:\(to):\(moved.id):\(moved.generation)", now: Date())
+        await sessions.send(.agentStart(Reconciler.startMessage(moved, generation: moved.generation)), to: to)
+        return MigrateResponse(agent: moved, from: from, to: to)
+    }
+
+    /// Marks a node `draining`: it takes no new agents, and the reconciler moves its agents away.
+    func drain(nodeID: String) async throws -> NodeRecord {
+        let node: NodeRecord = try await planLock.withLock {
+            guard var node = try await store.node(id: nodeID) else { throw APIError.notFound("node", nodeID) }
+            guard node.status != .down else {
+                throw APIError(.conflict, code: "node_down", "node '\(nodeID)' is down; its agents are already being placed elsewhere")
+            }
+            node.status = .draining
+            try await store.upsertNode(node)
+            return node
+        }
+        logger.info("node draining", metadata: ["node": "\(nodeID)"])
+        await sessions.send(.drain(.init(reason: "drained through the API")), to: nodeID)
+        try await reconcile()
+        return node
+    }
+
+    /// Plans (and unless `dryRun`, makes) moves that even out agents per node.
+    func rebalance(dryRun: Bool, maxMoves: Int) async throws -> [Rebalancer.Move] {
+        let moves = Rebalancer().plan(try await snapshot(), maxMoves: maxMoves)
+        guard !dryRun else { return moves }
+        var made: [Rebalancer.Move] = []
+        for move in moves {
+            do {
+                _ = try await migrate(agentID: move.agentID, request: MigrateRequest(targetContainerID: move.to, reason: "rebalance"))
+                made.append(move)
+            } catch {
+                logger.warning("rebalance move skipped", metadata: ["agent": "\(move.agentID)", "to": "\(move.to)", "error": "\(error)"])
+            }
+        }
+        return made
+    }
+}
