@@ -59,6 +59,31 @@ public struct DroverClient: Sendable {
         try await post("/api/v1/cluster/agents/deploy", request)
     }
 
+    /// Where the agent would go, without deploying it (`?dry_run=true`).
+    public func deployDryRun(_ request: DeployRequest) async throws -> AgentRecord {
+        try await post("/api/v1/cluster/agents/deploy?dry_run=true", request)
+    }
+
+    /// Moves an agent to another node (the scheduler picks one when `target` is `nil`).
+    public func migrate(agentID: String, _ request: MigrateRequest = MigrateRequest()) async throws -> MigrateResponse {
+        try await post("/api/v1/cluster/agents/\(Self.escape(agentID))/migrate", request)
+    }
+
+    /// Drains a node: no new agents; its agents move away.
+    public func drain(nodeID: String) async throws -> NodeRecord {
+        try await decode(send("POST", "/api/v1/cluster/containers/\(Self.escape(nodeID))/drain", body: Optional<Data>.none))
+    }
+
+    /// Runs a cluster action (`rebalance`, `health_check`).
+    public func action(_ request: ClusterActionRequest) async throws -> ClusterActionResponse {
+        try await post("/api/v1/cluster/actions", request)
+    }
+
+    /// Agents per node, type and tenant, and each node's used and free resources.
+    public func distribution() async throws -> Distribution {
+        try await get("/api/v1/cluster/metrics/distribution")
+    }
+
     public func undeploy(id: String) async throws -> AgentRecord {
         try await decode(send("DELETE", "/api/v1/cluster/agents/\(Self.escape(id))", body: Optional<Data>.none))
     }

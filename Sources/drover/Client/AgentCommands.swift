@@ -53,6 +53,9 @@ struct DeployCommand: AsyncParsableCommand {
     @Option(help: "Capability the node must offer (repeatable).")
     var capability: [String] = []
 
+    @Flag(help: "Say where the agent would go without deploying it.")
+    var dryRun = false
+
     func run() async throws {
         let parsedConfig = try config.map { try parseJSONFlag($0, flag: "--config") }
         if let parsedConfig, parsedConfig.objectValue == nil { throw ValidationError("--config must be a JSON object") }
@@ -69,8 +72,9 @@ struct DeployCommand: AsyncParsableCommand {
             orchestratorID: tenant, resourceRequirements: resources, requiredCapabilities: capability.isEmpty ? nil : capability
         )
         try await connection.perform {
-            let agent = try await connection.client.deploy(request)
+            let agent = try await (dryRun ? connection.client.deployDryRun(request) : connection.client.deploy(request))
             if connection.json { return try connection.printJSON(agent) }
+            if dryRun { return print("would deploy \(agent.agentType) on \(agent.nodeID ?? "-") (dry run: nothing changed)") }
             print("deployed \(agent.id) (\(agent.agentType)) on \(agent.nodeID ?? "-"), generation \(agent.generation), \(agent.status.rawValue)")
         }
     }
