@@ -35,10 +35,14 @@ public struct DroverNodeApp: Sendable {
             resultCacheSize: configuration.resultCacheSize, logger: logger
         )
         let outbox = Outbox(maxBuffered: configuration.maxBufferedResults, logger: logger)
+        let boundPort = BoundPort()
         let connection = ManagerConnection(
-            configuration: configuration, supervisor: supervisor, outbox: outbox, incarnation: incarnation, logger: logger
+            configuration: configuration, supervisor: supervisor, outbox: outbox, boundPort: boundPort, incarnation: incarnation,
+            logger: logger
         )
-        let api = LocalAPI.application(configuration: configuration, supervisor: supervisor, metrics: metrics, logger: logger)
+        let api = LocalAPI.application(
+            configuration: configuration, supervisor: supervisor, metrics: metrics, boundPort: boundPort, logger: logger
+        )
         allServices = [connection, supervisor, api]
     }
 

@@ -2,12 +2,15 @@ import Logging
 import ServiceLifecycle
 
 /// Runs the cluster's periodic work (liveness, reconciliation, dispatch) until shutdown.
-struct ManagerLoop: Service {
+struct ManagerLoop: Service, CustomStringConvertible {
     let controller: ClusterController
     let interval: Duration
 
+    var description: String { "ManagerLoop" }
+
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        // Graceful shutdown cancels the loop; ending then is the normal way out, not an error.
+        _ = try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await controller.tick()
                 try await Task.sleep(for: interval)

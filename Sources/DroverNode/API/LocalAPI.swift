@@ -31,7 +31,8 @@ enum LocalAPI {
     /// The application (a `Service`). Prints `drover node NODEID local API on http://HOST:PORT`
     /// to stdout once it serves (with the real port when the configured one is 0).
     static func application(
-        configuration: NodeConfiguration, supervisor: AgentSupervisor, metrics: PrometheusCollectorRegistry, logger: Logger
+        configuration: NodeConfiguration, supervisor: AgentSupervisor, metrics: PrometheusCollectorRegistry, boundPort: BoundPort,
+        logger: Logger
     ) -> some ApplicationProtocol {
         let nodeID = configuration.nodeID
         let host = configuration.apiHost
@@ -41,6 +42,7 @@ enum LocalAPI {
             configuration: .init(address: .hostname(host, port: port), serverName: "drover-node"),
             onServerRunning: { channel in
                 let actual = channel.localAddress?.port ?? port
+                boundPort.set(actual)
                 let line = "drover node \(nodeID) local API on http://\(host):\(actual)\n"
                 FileHandle.standardOutput.write(Data(line.utf8))
             },
@@ -54,5 +56,24 @@ enum LocalAPI {
             status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: data))
         )
+    }
+}
+
+/// The port the local API really listens on (known once it serves; the configured one may be 0).
+final class BoundPort: @unchecked Sendable {
+    private let lock = NSLock()
+    private var port: Int?
+
+    func set(_ value: Int) { lock.withLock { port = value } }
+
+    var value: Int? { lock.withLock { port } }
+
+    /// The bound port, waiting up to `timeout` for the server to start.
+    func wait(timeout: Duration) async -> Int? {
+        let deadline = ContinuousClock.now + timeout
+        while value == nil, ContinuousClock.now < deadline, !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return value
     }
 }

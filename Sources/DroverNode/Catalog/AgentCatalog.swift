@@ -13,7 +13,9 @@ public enum AgentDriverKind: String, Sendable, Hashable, CaseIterable {
 
 /// One agent type a node offers.
 public struct AgentTypeEntry: Sendable, Hashable {
+    /// The agent type name deployments refer to.
     public var name: String
+    /// How agents of this type run.
     public var driver: AgentDriverKind
     /// `process`: the shell command line (run as `/bin/sh -c "exec COMMAND"`).
     /// `builtin`: the builtin to run (default: `name`).
@@ -167,6 +169,7 @@ public struct AgentCatalog: Sendable {
 
 /// An agent catalog entry, flag or file is wrong; the message says which and how.
 public struct AgentCatalogError: Error, CustomStringConvertible, Equatable {
+    /// What is wrong and how to fix it.
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }

@@ -23,7 +23,9 @@ public struct NodeConfiguration: Sendable {
     public var apiHost: String
     /// Port of the local API; 0 picks a free one.
     public var apiPort: Int
+    /// Capabilities offered to agents that require them (e.g. `gpu`).
     public var capabilities: [String]
+    /// Labels matched by agents' node selectors.
     public var labels: [String: String]
     /// Most agents this node runs at once.
     public var maxAgents: Int
@@ -166,4 +168,11 @@ public struct NodeConfiguration: Sendable {
 public struct NodeConfigurationError: Error, CustomStringConvertible, Equatable {
     public var description: String
     public init(_ description: String) { self.description = description }
+}
+
+extension NodeConfiguration: CustomStringConvertible {
+    /// The configuration with the token redacted, safe for logs.
+    public var description: String {
+        "NodeConfiguration(node: \(nodeID), tenant: \(tenant), manager: \(managerURL), token: <redacted>, api: \(apiHost):\(apiPort))"
+    }
 }

@@ -15,16 +15,22 @@ struct ManagerConnection: Service {
     let configuration: NodeConfiguration
     let supervisor: AgentSupervisor
     let outbox: Outbox
+    /// The local API's real port, advertised in `hello`.
+    let boundPort: BoundPort
     /// Changes every time the node process starts.
     let incarnation: String
     let logger: Logger
     let codec: NodeMessageCodec
     let metrics = NodeMetrics()
 
-    init(configuration: NodeConfiguration, supervisor: AgentSupervisor, outbox: Outbox, incarnation: String, logger: Logger) {
+    init(
+        configuration: NodeConfiguration, supervisor: AgentSupervisor, outbox: Outbox, boundPort: BoundPort = BoundPort(),
+        incarnation: String, logger: Logger
+    ) {
         self.configuration = configuration
         self.supervisor = supervisor
         self.outbox = outbox
+        self.boundPort = boundPort
         self.incarnation = incarnation
         self.logger = logger
         self.codec = NodeMessageCodec(maxFrameBytes: configuration.maxFrameBytes)
@@ -43,22 +49,19 @@ struct ManagerConnection: Service {
                     eventsDelivered.set()
                 }
                 group.addTask {
-                    await loop.value
+                    if (try? await gracefulShutdown()) != nil {
+                        // The supervisor stops first and then ends its events; send what it said, then close.
+                        await eventsDelivered.wait(timeout: .seconds(3))
+                        await outbox.drain(timeout: .seconds(1))
+                    }
+                    loop.cancel()
                 }
-                group.addTask {
-                    guard (try? await gracefulShutdown()) != nil else { return }
-                    // The supervisor stops first and then ends its events; send what it said, then close.
-                    await eventsDelivered.wait(timeout: .seconds(3))
-                    await outbox.drain(timeout: .seconds(1))
-                }
-                await group.next()
+                await loop.value
                 group.cancelAll()
             }
         } onCancel: {
             loop.cancel()
         }
-        loop.cancel()
-        await loop.value
         metrics.managerConnected.record(0)
     }
 
@@ -116,9 +119,11 @@ struct ManagerConnection: Service {
     }
 
     private func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, session: SessionState) async throws {
+        var apiPort = configuration.apiPort
+        if apiPort == 0 { apiPort = await boundPort.wait(timeout: .seconds(2)) ?? 0 }
         let hello = NodeProtocol.Hello(
             nodeID: configuration.nodeID, tenant: configuration.tenant, name: configuration.effectiveName,
-            hostAddress: configuration.hostAddress, apiPort: configuration.apiPort, capabilities: configuration.capabilities,
+            hostAddress: configuration.hostAddress, apiPort: apiPort, capabilities: configuration.capabilities,
             labels: configuration.labels, agentTypes: configuration.catalog.agentTypes,
             resources: SystemResources.current(capacity: configuration.capacity), maxAgents: configuration.maxAgents,
             incarnation: incarnation, agents: await supervisor.runningAgents()
@@ -310,4 +315,9 @@ final class Flag: @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(10))
         }
     }
+}
+
+extension ManagerConnection: CustomStringConvertible {
+    /// Names the service in lifecycle logs without printing its configuration (and token).
+    var description: String { "ManagerConnection(\(configuration.nodeID))" }
 }

@@ -54,6 +54,11 @@ struct DevCommand: AsyncParsableCommand {
             try? node.catalog.load(yamlFile: "examples/agents.yaml")
         }
         try nodeOptions.apply(to: &node)
+        do {
+            try node.validate()
+        } catch {
+            throw ValidationError("\(error)")
+        }
         let nodeApp = DroverNodeApp(configuration: node, logger: logger, metrics: metrics)
 
         let base = "http://\(managerOptions.host):\(managerOptions.port)"

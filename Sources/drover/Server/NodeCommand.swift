@@ -107,6 +107,11 @@ struct NodeCommand: AsyncParsableCommand {
             configuration.heartbeatInterval = .milliseconds(Int64(heartbeatInterval * 1000))
         }
         try nodeOptions.apply(to: &configuration)
+        do {
+            try configuration.validate()
+        } catch {
+            throw ValidationError("\(error)")
+        }
         guard !configuration.token.isEmpty else {
             throw ValidationError("no token: pass --token or set DROVER_TOKEN (the manager prints its admin token at start)")
         }
