@@ -3,6 +3,11 @@ import Foundation
 import Synchronization
 
 /// A `Store` that keeps everything in memory: for unit tests and `memory:` runs.
+///
+/// Every record is passed through its JSON form (`JSONCoding`) on the way in, exactly as
+/// `SQLiteStore` stores it, so a record reads back the same from both backends (dates at
+/// millisecond precision, whole-number doubles as integers). Tests written against this
+/// store therefore see what production sees.
 public final class InMemoryStore: Store {
     private struct State {
         var meta: [String: String] = [:]
@@ -15,13 +20,21 @@ public final class InMemoryStore: Store {
 
     public init() {}
 
+    /// Nothing to do: there is no schema in memory.
     public func migrate() async throws {}
+
+    // MARK: Settings
 
     public func metaValue(_ key: String) async throws -> String? { state.withLock { $0.meta[key] } }
 
     public func setMetaValue(_ key: String, _ value: String) async throws { state.withLock { $0.meta[key] = value } }
 
-    public func upsertNode(_ node: NodeRecord) async throws { state.withLock { $0.nodes[node.id] = node } }
+    // MARK: Nodes
+
+    public func upsertNode(_ node: NodeRecord) async throws {
+        let stored = try Self.persisted(node)
+        state.withLock { $0.nodes[stored.id] = stored }
+    }
 
     public func node(id: String) async throws -> NodeRecord? { state.withLock { $0.nodes[id] } }
 
@@ -29,7 +42,12 @@ public final class InMemoryStore: Store {
 
     public func deleteNode(id: String) async throws -> Bool { state.withLock { $0.nodes.removeValue(forKey: id) != nil } }
 
-    public func upsertAgent(_ agent: AgentRecord) async throws { state.withLock { $0.agents[agent.id] = agent } }
+    // MARK: Agents
+
+    public func upsertAgent(_ agent: AgentRecord) async throws {
+        let stored = try Self.persisted(agent)
+        state.withLock { $0.agents[stored.id] = stored }
+    }
 
     public func agent(id: String) async throws -> AgentRecord? { state.withLock { $0.agents[id] } }
 
@@ -39,17 +57,21 @@ public final class InMemoryStore: Store {
 
     public func deleteAgent(id: String) async throws -> Bool { state.withLock { $0.agents.removeValue(forKey: id) != nil } }
 
+    // MARK: Tasks
+
     public func insertTask(_ task: TaskRecord) async throws {
+        let stored = try Self.persisted(task)
         try state.withLock { state in
-            guard state.tasks[task.id] == nil else { throw StoreError.duplicate(task.id) }
-            state.tasks[task.id] = task
+            guard state.tasks[stored.id] == nil else { throw StoreError.duplicate(stored.id) }
+            state.tasks[stored.id] = stored
         }
     }
 
     public func updateOpenTask(_ task: TaskRecord) async throws -> Bool {
-        state.withLock { state in
-            guard let current = state.tasks[task.id], !current.status.isFinal else { return false }
-            state.tasks[task.id] = task
+        let stored = try Self.persisted(task)
+        return state.withLock { state in
+            guard let current = state.tasks[stored.id], !current.status.isFinal else { return false }
+            state.tasks[stored.id] = stored
             return true
         }
     }
@@ -62,7 +84,20 @@ public final class InMemoryStore: Store {
 
     public func tasks(agentID: String, limit: Int) async throws -> [TaskRecord] {
         state.withLock { state in
-            Array(state.tasks.values.filter { $0.agentID == agentID }.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }.prefix(limit))
+            let newestFirst = state.tasks.values.filter { $0.agentID == agentID }.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
+            return Array(newestFirst.prefix(max(limit, 0)))
+        }
+    }
+
+    // MARK: Coding
+
+    /// `value` as it reads back from its stored JSON.
+    private static func persisted<T: Codable>(_ value: T) throws -> T {
+        let data = try JSONCoding.encoder().encode(value)
+        do {
+            return try JSONCoding.decoder().decode(T.self, from: data)
+        } catch {
+            throw StoreError.corrupt("\(T.self) does not read back from its JSON: \(describeDecodingError(error))")
         }
     }
 }

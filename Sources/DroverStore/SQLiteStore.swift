@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SQLiteNIO
 import ServiceLifecycle
+import Synchronization
 
 /// The embedded default store: one SQLite file in WAL mode.
 ///
@@ -11,6 +12,7 @@ import ServiceLifecycle
 public final class SQLiteStore: Store, Service {
     private let connection: SQLiteConnection
     private let logger: Logger
+    private let closed = Atomic<Bool>(false)
     public let path: String
 
     private init(connection: SQLiteConnection, path: String, logger: Logger) {
@@ -35,9 +37,14 @@ public final class SQLiteStore: Store, Service {
         }
         let store = SQLiteStore(connection: connection, path: path, logger: logger)
         do {
-            _ = try await connection.query("PRAGMA journal_mode=WAL")
-            _ = try await connection.query("PRAGMA synchronous=NORMAL")
             _ = try await connection.query("PRAGMA busy_timeout=5000")
+            let mode = try await connection.query("PRAGMA journal_mode=WAL").first?.column("journal_mode")?.string ?? "unknown"
+            if mode.lowercased() != "wal" {
+                logger.warning("SQLite could not switch to WAL journaling; writes are slower and less concurrent", metadata: ["path": "\(path)", "journal_mode": "\(mode)"])
+            }
+            // With WAL, NORMAL keeps every committed transaction across a process crash (kill -9);
+            // only a power loss or OS crash can drop the last few.
+            _ = try await connection.query("PRAGMA synchronous=NORMAL")
             try await store.migrate()
         } catch {
             try? await connection.close()
@@ -46,29 +53,42 @@ public final class SQLiteStore: Store, Service {
         return store
     }
 
+    /// Waits for graceful shutdown (or cancellation), then closes the database file.
     public func run() async throws {
         try? await gracefulShutdown()
         try await close()
         logger.debug("store closed", metadata: ["path": "\(path)"])
     }
 
-    /// Closes the database file; the store cannot be used afterwards.
+    /// Closes the database file; later calls throw `StoreError.unavailable`. Closing twice is harmless.
     public func close() async throws {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         try await connection.close()
     }
 
+    /// Runs one statement, refusing once the store is closed.
+    private func query(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [SQLiteRow] {
+        guard !closed.load(ordering: .acquiring) else { throw StoreError.unavailable("the store at \(path) is closed") }
+        return try await connection.query(sql, binds)
+    }
+
+    /// Applies every migration in `SQLiteMigrations.all` not yet recorded in `schema_migrations`,
+    /// each in its own transaction.
+    ///
+    /// `open(path:logger:)` calls this before the store is shared, so no other statement can
+    /// interleave with a migration's transaction; later calls find nothing to do and only read.
     public func migrate() async throws {
-        _ = try await connection.query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)")
-        let applied = Set(try await connection.query("SELECT version FROM schema_migrations").compactMap { $0.column("version")?.integer })
+        _ = try await query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)")
+        let applied = Set(try await query("SELECT version FROM schema_migrations").compactMap { $0.column("version")?.integer })
         for migration in SQLiteMigrations.all where !applied.contains(migration.version) {
-            _ = try await connection.query("BEGIN IMMEDIATE")
+            _ = try await query("BEGIN IMMEDIATE")
             do {
-                for statement in migration.statements { _ = try await connection.query(statement) }
-                _ = try await connection.query(
+                for statement in migration.statements { _ = try await query(statement) }
+                _ = try await query(
                     "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
                     [.integer(migration.version), .float(Date().timeIntervalSince1970)]
                 )
-                _ = try await connection.query("COMMIT")
+                _ = try await query("COMMIT")
             } catch {
                 _ = try? await connection.query("ROLLBACK")
                 throw error
@@ -76,19 +96,24 @@ public final class SQLiteStore: Store, Service {
         }
     }
 
+    /// The migration versions recorded in `schema_migrations`, in ascending order.
+    public func schemaVersions() async throws -> [Int] {
+        try await query("SELECT version FROM schema_migrations ORDER BY version").compactMap { $0.column("version")?.integer }
+    }
+
     /// The journal mode SQLite reports (`wal` once opened).
     public func journalMode() async throws -> String {
-        try await connection.query("PRAGMA journal_mode").first?.column("journal_mode")?.string ?? ""
+        try await query("PRAGMA journal_mode").first?.column("journal_mode")?.string ?? ""
     }
 
     // MARK: Settings
 
     public func metaValue(_ key: String) async throws -> String? {
-        try await connection.query("SELECT value FROM meta WHERE key = ?", [.text(key)]).first?.column("value")?.string
+        try await query("SELECT value FROM meta WHERE key = ?", [.text(key)]).first?.column("value")?.string
     }
 
     public func setMetaValue(_ key: String, _ value: String) async throws {
-        _ = try await connection.query(
+        _ = try await query(
             "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [.text(key), .text(value)]
         )
     }
@@ -96,7 +121,7 @@ public final class SQLiteStore: Store, Service {
     // MARK: Nodes
 
     public func upsertNode(_ node: NodeRecord) async throws {
-        _ = try await connection.query(
+        _ = try await query(
             """
             INSERT INTO nodes (id, tenant, status, data) VALUES (?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET tenant = excluded.tenant, status = excluded.status, data = excluded.data
@@ -114,17 +139,17 @@ public final class SQLiteStore: Store, Service {
     }
 
     public func deleteNode(id: String) async throws -> Bool {
-        !(try await connection.query("DELETE FROM nodes WHERE id = ? RETURNING id", [.text(id)])).isEmpty
+        !(try await query("DELETE FROM nodes WHERE id = ? RETURNING id", [.text(id)])).isEmpty
     }
 
     // MARK: Agents
 
     public func upsertAgent(_ agent: AgentRecord) async throws {
-        _ = try await connection.query(
+        _ = try await query(
             """
             INSERT INTO agents (id, tenant, node_id, status, created_at, data) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET tenant = excluded.tenant, node_id = excluded.node_id, status = excluded.status,
-                data = excluded.data
+                created_at = excluded.created_at, data = excluded.data
             """,
             [
                 .text(agent.id), .text(agent.tenant), agent.nodeID.map { .text($0) } ?? .null, .text(agent.status.rawValue),
@@ -142,13 +167,13 @@ public final class SQLiteStore: Store, Service {
     }
 
     public func deleteAgent(id: String) async throws -> Bool {
-        !(try await connection.query("DELETE FROM agents WHERE id = ? RETURNING id", [.text(id)])).isEmpty
+        !(try await query("DELETE FROM agents WHERE id = ? RETURNING id", [.text(id)])).isEmpty
     }
 
     // MARK: Tasks
 
     public func insertTask(_ task: TaskRecord) async throws {
-        let inserted = try await connection.query(
+        let inserted = try await query(
             """
             INSERT INTO tasks (id, agent_id, status, created_at, data) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT(id) DO NOTHING RETURNING id
@@ -159,9 +184,15 @@ public final class SQLiteStore: Store, Service {
     }
 
     public func updateOpenTask(_ task: TaskRecord) async throws -> Bool {
-        let updated = try await connection.query(
-            "UPDATE tasks SET status = ?, data = ? WHERE id = ? AND status IN ('queued', 'dispatched') RETURNING id",
-            [.text(task.status.rawValue), .text(try Self.encode(task)), .text(task.id)]
+        let updated = try await query(
+            """
+            UPDATE tasks SET agent_id = ?, status = ?, created_at = ?, data = ?
+            WHERE id = ? AND status IN ('queued', 'dispatched') RETURNING id
+            """,
+            [
+                .text(task.agentID), .text(task.status.rawValue), .float(task.createdAt.timeIntervalSince1970),
+                .text(try Self.encode(task)), .text(task.id),
+            ]
         )
         return !updated.isEmpty
     }
@@ -177,7 +208,7 @@ public final class SQLiteStore: Store, Service {
     public func tasks(agentID: String, limit: Int) async throws -> [TaskRecord] {
         try await decodeRows(
             TaskRecord.self, "SELECT id, data FROM tasks WHERE agent_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
-            [.text(agentID), .integer(limit)]
+            [.text(agentID), .integer(max(limit, 0))]
         )
     }
 
@@ -188,7 +219,7 @@ public final class SQLiteStore: Store, Service {
     }
 
     private func decodeRows<T: Decodable>(_ type: T.Type, _ sql: String, _ binds: [SQLiteData]) async throws -> [T] {
-        let rows = try await connection.query(sql, binds)
+        let rows = try await query(sql, binds)
         let decoder = JSONCoding.decoder()
         return try rows.map { row in
             let id = row.column("id")?.string ?? "?"
@@ -203,6 +234,11 @@ public final class SQLiteStore: Store, Service {
 
     /// Runs raw SQL; for tests that need to damage a row on purpose.
     func execute(_ sql: String, _ binds: [SQLiteData] = []) async throws {
-        _ = try await connection.query(sql, binds)
+        _ = try await query(sql, binds)
+    }
+
+    /// The first column of each row of `sql` as text; for tests that look at the indexed columns.
+    func firstColumn(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [String?] {
+        try await query(sql, binds).map { $0.columns.first?.data.string }
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// One protocol, one implementation per backend (`SQLiteStore`, `InMemoryStore`; PostgreSQL
 /// next), and one conformance suite every backend passes (`StoreConformance` in the tests).
-/// Every method is atomic on its own; `completeTask` is a compare-and-set.
+/// Every method is atomic on its own; `updateOpenTask` is a compare-and-set.
 public protocol Store: Sendable {
     /// Creates or upgrades the schema. Safe to call on every start.
     func migrate() async throws
@@ -14,11 +14,14 @@ public protocol Store: Sendable {
 
     /// A stored setting (such as the generated admin token), or `nil`.
     func metaValue(_ key: String) async throws -> String?
+    /// Stores a setting, replacing any earlier value.
     func setMetaValue(_ key: String, _ value: String) async throws
 
     // MARK: Nodes
 
+    /// Creates the node, or replaces the one with the same id.
     func upsertNode(_ node: NodeRecord) async throws
+    /// The node with this id, or `nil`.
     func node(id: String) async throws -> NodeRecord?
     /// All nodes, ordered by id.
     func nodes() async throws -> [NodeRecord]
@@ -27,10 +30,13 @@ public protocol Store: Sendable {
 
     // MARK: Agents
 
+    /// Creates the agent, or replaces the one with the same id.
     func upsertAgent(_ agent: AgentRecord) async throws
+    /// The agent with this id, or `nil`.
     func agent(id: String) async throws -> AgentRecord?
     /// All agents, ordered by creation time then id.
     func agents() async throws -> [AgentRecord]
+    /// Removes an agent; `false` when there was none.
     @discardableResult func deleteAgent(id: String) async throws -> Bool
 
     // MARK: Tasks
@@ -38,7 +44,9 @@ public protocol Store: Sendable {
     /// Stores a new task; throws `StoreError.duplicate` if the id exists.
     func insertTask(_ task: TaskRecord) async throws
     /// Overwrites a task that is not final yet; returns `false` (and writes nothing) if it is final.
+    /// The first result wins: of several callers writing a final status to one open task, exactly one gets `true`.
     @discardableResult func updateOpenTask(_ task: TaskRecord) async throws -> Bool
+    /// The task with this id, or `nil`.
     func task(id: String) async throws -> TaskRecord?
     /// Tasks that are `queued` or `dispatched`, oldest first.
     func openTasks() async throws -> [TaskRecord]
@@ -48,8 +56,11 @@ public protocol Store: Sendable {
 
 /// Errors a store reports.
 public enum StoreError: Error, Equatable, CustomStringConvertible {
+    /// A record with this id already exists.
     case duplicate(String)
+    /// A stored record could not be decoded; the detail names its id.
     case corrupt(String)
+    /// The store could not be opened or prepared.
     case unavailable(String)
 
     public var description: String {

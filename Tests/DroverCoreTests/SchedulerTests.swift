@@ -86,11 +86,11 @@ struct SchedulerTests {
         }
     }
 
-    @Test("a node takes the seed's trading, analysis and risk agents until its memory is full")
+    @Test("the seed figures: a 4 CPU / 4 GB node holds 6 trading + 2 analysis + 4 risk agents at 1.5× CPU")
     func seedFigures() {
-        var scheduler = Scheduler()
-        // 6 × 0.5 + 2 × 1 + 4 × 0.25 = 6 CPU and 6 × 256 + 2 × 512 + 4 × 128 = 3072 MiB; 128 MiB is left after.
-        var node = Self.node("n", cpu: 6, memory: 3200)
+        // 6 × 0.5 + 2 × 1 + 4 × 0.25 = 6 CPU on 4 cores (1.5× overcommit); 3072 of 4096 MiB.
+        var scheduler = Scheduler(cpuOvercommit: 1.5)
+        var node = Self.node("n", cpu: 4, memory: 4096)
         let trading = ResourceSpec(cpu: 0.5, memoryMB: 256), analysis = ResourceSpec(cpu: 1, memoryMB: 512), risk = ResourceSpec(cpu: 0.25, memoryMB: 128)
         for resources in Array(repeating: trading, count: 6) + Array(repeating: analysis, count: 2) + Array(repeating: risk, count: 4) {
             let request = PlacementRequest(agentType: "echo", tenant: "default", resources: resources, strategy: .resourceOptimal)
@@ -98,12 +98,55 @@ struct SchedulerTests {
             node.allocated = node.allocated + resources
             node.agentCount += 1
         }
-        let one_more = PlacementRequest(agentType: "echo", tenant: "default", resources: risk)
-        guard case .unplaceable(let failure) = scheduler.place(one_more, on: [node]) else {
+        let oneMore = PlacementRequest(agentType: "echo", tenant: "default", resources: risk)
+        guard case .unplaceable(let failure) = scheduler.place(oneMore, on: [node]) else {
             Issue.record("a full node accepted another agent")
             return
         }
         #expect(failure.rejections == [.resourcesExhausted: 1])
+        // Memory never overcommits.
+        var strict = Scheduler(cpuOvercommit: 10)
+        let big = PlacementRequest(agentType: "echo", tenant: "default", resources: ResourceSpec(cpu: 0, memoryMB: 1100))
+        #expect(strict.place(big, on: [node]) == .unplaceable(PlacementFailure(agentType: "echo", nodesEvaluated: 1, rejections: [.resourcesExhausted: 1])))
+    }
+
+    @Test("min_cpu and min_memory rule out small nodes")
+    func minimumNodeSize() {
+        var scheduler = Scheduler()
+        let nodes = [Self.node("small", cpu: 2, memory: 2048), Self.node("large", cpu: 16, memory: 65_536, agents: 9)]
+        let request = PlacementRequest(agentType: "echo", tenant: "default", minNodeCapacity: ResourceSpec(cpu: 8, memoryMB: 16_384))
+        #expect(scheduler.place(request, on: nodes) == .placed(nodeID: "large"))
+    }
+
+    @Test("anti_affinity keeps agents with the same labels apart")
+    func antiAffinity() {
+        var scheduler = Scheduler()
+        let nodes = [
+            Self.node("a", agents: 1, agentLabels: [["app": "risk"]]),
+            Self.node("b", agents: 3, agentLabels: [["app": "other"], ["app": "other"], ["app": "other"]]),
+        ]
+        let request = PlacementRequest(agentType: "echo", tenant: "default", labels: ["app": "risk"], strategy: .antiAffinity)
+        #expect(scheduler.place(request, on: nodes) == .placed(nodeID: "b"))
+    }
+
+    @Test("spread evens agents over the values of a node label")
+    func spread() {
+        var scheduler = Scheduler()
+        var nodes = [
+            Self.node("a1", labels: ["zone": "a"]), Self.node("a2", labels: ["zone": "a"]), Self.node("b1", labels: ["zone": "b"]),
+        ]
+        var zones: [String: Int] = [:]
+        for _ in 0..<6 {
+            let request = PlacementRequest(agentType: "echo", tenant: "default", labels: ["app": "x"], strategy: .spread, spreadBy: "zone")
+            guard case .placed(let id) = scheduler.place(request, on: nodes), let index = nodes.firstIndex(where: { $0.nodeID == id }) else {
+                Issue.record("no placement")
+                return
+            }
+            nodes[index].agentCount += 1
+            nodes[index].agentLabels.append(["app": "x"])
+            zones[nodes[index].labels["zone"]!, default: 0] += 1
+        }
+        #expect(zones == ["a": 3, "b": 3])
     }
 
     @Test("nothing fits: the failure counts nodes by reason")

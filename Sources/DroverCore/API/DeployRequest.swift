@@ -14,12 +14,19 @@ public struct DeployRequest: Codable, Sendable, Hashable {
     public var requiredCapabilities: [String]?
     public var nodeSelector: [String: String]?
     public var labels: [String: String]?
+    /// The seed's constraints: `min_memory` (MiB), `min_cpu` (cores), `required_capabilities`.
+    public var constraints: DeployConstraints?
+    /// For `deployment_strategy: spread`: the node label to spread over (e.g. `zone`).
+    public var spreadBy: String?
 
     public init(
         agentType: String, agentConfig: JSONValue? = nil, deploymentStrategy: PlacementStrategy? = nil,
         preferredContainer: String? = nil, orchestratorID: String? = nil, resourceRequirements: ResourceSpec? = nil,
-        requiredCapabilities: [String]? = nil, nodeSelector: [String: String]? = nil, labels: [String: String]? = nil
+        requiredCapabilities: [String]? = nil, nodeSelector: [String: String]? = nil, labels: [String: String]? = nil,
+        constraints: DeployConstraints? = nil, spreadBy: String? = nil
     ) {
+        self.constraints = constraints
+        self.spreadBy = spreadBy
         self.agentType = agentType
         self.agentConfig = agentConfig
         self.deploymentStrategy = deploymentStrategy
@@ -32,7 +39,8 @@ public struct DeployRequest: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case labels
+        case labels, constraints
+        case spreadBy = "spread_by"
         case agentType = "agent_type"
         case agentConfig = "agent_config"
         case deploymentStrategy = "deployment_strategy"
@@ -41,5 +49,26 @@ public struct DeployRequest: Codable, Sendable, Hashable {
         case resourceRequirements = "resource_requirements"
         case requiredCapabilities = "required_capabilities"
         case nodeSelector = "node_selector"
+    }
+}
+
+/// The seed platform's placement constraints.
+public struct DeployConstraints: Codable, Sendable, Hashable {
+    /// Smallest node memory in MiB.
+    public var minMemory: Double?
+    /// Fewest node CPU cores.
+    public var minCPU: Double?
+    public var requiredCapabilities: [String]?
+
+    public init(minMemory: Double? = nil, minCPU: Double? = nil, requiredCapabilities: [String]? = nil) {
+        self.minMemory = minMemory
+        self.minCPU = minCPU
+        self.requiredCapabilities = requiredCapabilities
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case minMemory = "min_memory"
+        case minCPU = "min_cpu"
+        case requiredCapabilities = "required_capabilities"
     }
 }

@@ -21,7 +21,12 @@ public struct Rebalancer: Sendable {
         }
     }
 
-    public init() {}
+    /// CPU overcommit the targets are checked with (see `Scheduler.cpuOvercommit`).
+    public var cpuOvercommit: Double
+
+    public init(cpuOvercommit: Double = 1) {
+        self.cpuOvercommit = cpuOvercommit
+    }
 
     /// Moves from the fullest node to the emptiest, one agent at a time, until no move makes
     /// the spread smaller or `maxMoves` is reached. Agents pinned to a node never move.
@@ -43,7 +48,7 @@ public struct Rebalancer: Sendable {
                 for target in targets {
                     var request = PlacementRequest(agent: agent)
                     request.preferredNode = nil
-                    if Scheduler.rejection(of: target, for: request) == nil {
+                    if Scheduler.rejection(of: target, for: request, cpuOvercommit: cpuOvercommit) == nil {
                         found = Move(agentID: agent.id, from: fullest.nodeID, to: target.nodeID)
                         break search
                     }

@@ -42,6 +42,10 @@ public struct AgentRecord: Codable, Sendable, Hashable {
     public var lastError: String?
     /// Nodes where the agent crashed past its restart limit; it is not placed there again.
     public var failedNodes: [String]?
+    /// The smallest node (by total capacity) the agent accepts.
+    public var minNodeCapacity: ResourceSpec?
+    /// For the `spread` strategy: the node label to spread over.
+    public var spreadBy: String?
     public var createdAt: Date
     public var updatedAt: Date
 
@@ -85,6 +89,8 @@ public struct AgentRecord: Codable, Sendable, Hashable {
         case preferredNode = "preferred_node"
         case lastError = "last_error"
         case failedNodes = "failed_nodes"
+        case minNodeCapacity = "min_node_capacity"
+        case spreadBy = "spread_by"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
     }

@@ -51,12 +51,18 @@ public struct PlacementRequest: Sendable, Hashable {
     public var labels: [String: String]
     public var preferredNode: String?
     public var strategy: PlacementStrategy
+    /// The smallest node (by total capacity) the agent accepts: the seed's `min_cpu`, `min_memory`.
+    public var minNodeCapacity: ResourceSpec
+    /// For `spread`: the node label whose values the agents are spread over.
+    public var spreadBy: String?
 
     public init(
         agentType: String, tenant: String, resources: ResourceSpec = .zero, requiredCapabilities: [String] = [],
         nodeSelector: [String: String] = [:], labels: [String: String] = [:], preferredNode: String? = nil,
-        strategy: PlacementStrategy = .leastLoaded
+        strategy: PlacementStrategy = .leastLoaded, minNodeCapacity: ResourceSpec = .zero, spreadBy: String? = nil
     ) {
+        self.minNodeCapacity = minNodeCapacity
+        self.spreadBy = spreadBy
         self.agentType = agentType
         self.tenant = tenant
         self.resources = resources
@@ -71,7 +77,8 @@ public struct PlacementRequest: Sendable, Hashable {
         self.init(
             agentType: agent.agentType, tenant: agent.tenant, resources: agent.resources,
             requiredCapabilities: agent.requiredCapabilities, nodeSelector: agent.nodeSelector, labels: agent.labels,
-            preferredNode: agent.preferredNode, strategy: agent.strategy
+            preferredNode: agent.preferredNode, strategy: agent.strategy, minNodeCapacity: agent.minNodeCapacity ?? .zero,
+            spreadBy: agent.spreadBy
         )
     }
 }
@@ -85,6 +92,7 @@ public enum PlacementRejection: String, Sendable, Hashable, CaseIterable, Compar
     case agentTypeMissing = "agent type not offered"
     case capabilityMissing = "required capability missing"
     case selectorMismatch = "node selector not matched"
+    case nodeTooSmall = "node smaller than min_cpu/min_memory"
     case agentLimit = "max_agents reached"
     case resourcesExhausted = "resources exhausted"
 

@@ -12,4 +12,8 @@ public enum PlacementStrategy: String, Codable, Sendable, CaseIterable {
     case resourceOptimal = "resource_optimal"
     /// Co-locate with agents carrying the same labels, then least loaded.
     case affinityBased = "affinity_based"
+    /// Keep apart from agents carrying the same labels, then least loaded.
+    case antiAffinity = "anti_affinity"
+    /// Spread agents with the same labels evenly over the values of a node label (`spread_by`, e.g. `zone`).
+    case spread
 }

@@ -6,11 +6,21 @@ import Foundation
 /// by holding on to the scheduler between calls.
 public struct Scheduler: Sendable {
     private var roundRobinCursor: Int = 0
+    /// How many times its cores a node may promise in CPU requests. CPU is shared; memory and
+    /// GPUs are not, so they never overcommit.
+    public var cpuOvercommit: Double
 
-    public init() {}
+    public init(cpuOvercommit: Double = 1) {
+        self.cpuOvercommit = cpuOvercommit
+    }
 
     /// The first reason `candidate` cannot take `request`, or `nil` if it can.
-    public static func rejection(of candidate: PlacementCandidate, for request: PlacementRequest) -> PlacementRejection? {
+    public func rejection(of candidate: PlacementCandidate, for request: PlacementRequest) -> PlacementRejection? {
+        Self.rejection(of: candidate, for: request, cpuOvercommit: cpuOvercommit)
+    }
+
+    /// The first reason `candidate` cannot take `request`, or `nil` if it can.
+    public static func rejection(of candidate: PlacementCandidate, for request: PlacementRequest, cpuOvercommit: Double = 1) -> PlacementRejection? {
         if let preferred = request.preferredNode, preferred != candidate.nodeID { return .notPreferred }
         if !candidate.connected { return .notConnected }
         if !candidate.status.acceptsAgents { return .notActive }
@@ -18,8 +28,11 @@ public struct Scheduler: Sendable {
         if !candidate.agentTypes.contains(request.agentType) { return .agentTypeMissing }
         if !request.requiredCapabilities.allSatisfy(candidate.capabilities.contains) { return .capabilityMissing }
         if !request.nodeSelector.allSatisfy({ candidate.labels[$0.key] == $0.value }) { return .selectorMismatch }
+        if !candidate.capacity.fits(request.minNodeCapacity) { return .nodeTooSmall }
         if candidate.agentCount >= candidate.maxAgents { return .agentLimit }
-        if !candidate.free.fits(request.resources) { return .resourcesExhausted }
+        var room = candidate.free
+        room.cpu += candidate.capacity.cpu * (cpuOvercommit - 1)
+        if !room.fits(request.resources) { return .resourcesExhausted }
         return nil
     }
 
@@ -28,7 +41,7 @@ public struct Scheduler: Sendable {
         var feasible: [PlacementCandidate] = []
         var rejections: [PlacementRejection: Int] = [:]
         for candidate in candidates {
-            if let reason = Self.rejection(of: candidate, for: request) {
+            if let reason = rejection(of: candidate, for: request) {
                 rejections[reason, default: 0] += 1
             } else {
                 feasible.append(candidate)
@@ -60,6 +73,20 @@ public struct Scheduler: Sendable {
             chosen = feasible.min { lhs, rhs in
                 let left = Self.affinity(lhs, request), right = Self.affinity(rhs, request)
                 return left != right ? left > right : Self.lessLoaded(lhs, rhs)
+            }!
+        case .antiAffinity:
+            chosen = feasible.min { lhs, rhs in
+                let left = Self.affinity(lhs, request), right = Self.affinity(rhs, request)
+                return left != right ? left < right : Self.lessLoaded(lhs, rhs)
+            }!
+        case .spread:
+            // Agents like this one per value of the spread label, over every candidate (full ones too).
+            let key = request.spreadBy ?? ""
+            var perValue: [String: Int] = [:]
+            for candidate in candidates { perValue[candidate.labels[key] ?? "", default: 0] += Self.affinity(candidate, request, everyAgent: true) }
+            chosen = feasible.min { lhs, rhs in
+                let left = perValue[lhs.labels[key] ?? ""] ?? 0, right = perValue[rhs.labels[key] ?? ""] ?? 0
+                return left != right ? left < right : Self.lessLoaded(lhs, rhs)
             }!
         }
         return .placed(nodeID: chosen.nodeID)
@@ -96,9 +123,10 @@ public struct Scheduler: Sendable {
         return score
     }
 
-    /// How many agents on the node share every label of the request.
-    static func affinity(_ node: PlacementCandidate, _ request: PlacementRequest) -> Int {
-        guard !request.labels.isEmpty else { return 0 }
+    /// How many agents on the node share every label of the request (with `everyAgent`, an
+    /// unlabelled request counts every agent).
+    static func affinity(_ node: PlacementCandidate, _ request: PlacementRequest, everyAgent: Bool = false) -> Int {
+        guard !request.labels.isEmpty else { return everyAgent ? node.agentCount : 0 }
         return node.agentLabels.filter { labels in request.labels.allSatisfy { labels[$0.key] == $0.value } }.count
     }
 }

@@ -56,18 +56,28 @@ struct AgentRoutes: Sendable {
         let config = body.agentConfig ?? .object([:])
         guard case .object = config else { throw APIError.badRequest("agent_config must be a JSON object") }
         guard config.depth <= 32 else { throw APIError.badRequest("agent_config nests deeper than 32 levels") }
+        if body.deploymentStrategy == .spread, (body.spreadBy ?? "").isEmpty {
+            throw APIError.badRequest("deployment_strategy 'spread' needs spread_by, the node label to spread over (e.g. \"zone\")")
+        }
         let resources = body.resourceRequirements ?? .zero
+        let minimum = ResourceSpec(cpu: body.constraints?.minCPU ?? 0, memoryMB: body.constraints?.minMemory ?? 0)
+        guard minimum.cpu >= 0, minimum.memoryMB >= 0 else { throw APIError.badRequest("constraints may not be negative") }
+        let capabilities = Array(Set((body.requiredCapabilities ?? []) + (body.constraints?.requiredCapabilities ?? []))).sorted()
         guard resources.cpu >= 0, resources.memoryMB >= 0, resources.gpu >= 0 else {
             throw APIError.badRequest("resource_requirements may not be negative")
         }
-        guard (body.labels?.count ?? 0) <= 64, (body.requiredCapabilities?.count ?? 0) <= 64, (body.nodeSelector?.count ?? 0) <= 64 else {
+        guard (body.labels?.count ?? 0) <= 64, (body.requiredCapabilities?.count ?? 0) + (body.constraints?.requiredCapabilities?.count ?? 0) <= 64, (body.nodeSelector?.count ?? 0) <= 64 else {
             throw APIError.badRequest("at most 64 labels, required_capabilities and node_selector entries")
         }
         let now = Date()
-        return AgentRecord(
+        var agent = AgentRecord(
             id: Identifiers.make("agt"), agentType: body.agentType, tenant: tenant, config: config, resources: resources,
-            requiredCapabilities: body.requiredCapabilities ?? [], nodeSelector: body.nodeSelector ?? [:], labels: body.labels ?? [:],
-            strategy: body.deploymentStrategy ?? .leastLoaded, preferredNode: body.preferredContainer, createdAt: now, updatedAt: now
+            requiredCapabilities: capabilities, nodeSelector: body.nodeSelector ?? [:], labels: body.labels ?? [:],
+            strategy: body.deploymentStrategy ?? controller.configuration.defaultStrategy, preferredNode: body.preferredContainer,
+            createdAt: now, updatedAt: now
         )
+        agent.minNodeCapacity = minimum == .zero ? nil : minimum
+        agent.spreadBy = body.spreadBy
+        return agent
     }
 }

@@ -23,13 +23,24 @@ public struct ManagerConfiguration: Sendable {
     public var defaultTaskTimeout: Double
     /// Longest timeout a task may ask for.
     public var maxTaskTimeout: Double
+    /// The strategy of a deploy that names none.
+    public var defaultStrategy: PlacementStrategy
+    /// How many times its cores a node may promise in CPU requests (memory and GPUs never overcommit).
+    /// 1.5 lets the seed's 4 CPU node hold 6 trading + 2 analysis + 4 risk agents.
+    public var cpuOvercommit: Double
+    /// How many other nodes an agent that crashed past its restart limit is tried on.
+    public var maxFailovers: Int
 
     public init(
         host: String = "127.0.0.1", port: Int = 8000, store: String = "sqlite:./drover.db", adminToken: String? = nil,
         heartbeatInterval: Duration = .seconds(5), heartbeatGrace: Duration = .seconds(15),
         reconcileInterval: Duration = .seconds(1), maxFrameBytes: Int = 1 << 20,
-        defaultTaskTimeout: Double = 60, maxTaskTimeout: Double = 86_400
+        defaultTaskTimeout: Double = 60, maxTaskTimeout: Double = 86_400, defaultStrategy: PlacementStrategy = .leastLoaded,
+        cpuOvercommit: Double = 1.5, maxFailovers: Int = 1
     ) {
+        self.defaultStrategy = defaultStrategy
+        self.cpuOvercommit = cpuOvercommit
+        self.maxFailovers = maxFailovers
         self.host = host
         self.port = port
         self.store = store
@@ -49,6 +60,8 @@ public struct ManagerConfiguration: Sendable {
         guard heartbeatGrace > heartbeatInterval else {
             throw ConfigurationError("--heartbeat-grace must be longer than --heartbeat-interval")
         }
+        guard cpuOvercommit >= 1, cpuOvercommit <= 100 else { throw ConfigurationError("--cpu-overcommit must be between 1 and 100") }
+        guard maxFailovers >= 0 else { throw ConfigurationError("--max-failovers may not be negative") }
         if let adminToken, adminToken.count < 16 {
             throw ConfigurationError("the admin token must be at least 16 characters long")
         }

@@ -78,7 +78,7 @@ extension ClusterController {
 
     /// Plans (and unless `dryRun`, makes) moves that even out agents per node.
     func rebalance(dryRun: Bool, maxMoves: Int) async throws -> [Rebalancer.Move] {
-        let moves = Rebalancer().plan(try await snapshot(), maxMoves: maxMoves)
+        let moves = Rebalancer(cpuOvercommit: configuration.cpuOvercommit).plan(try await snapshot(), maxMoves: maxMoves)
         guard !dryRun else { return moves }
         var made: [Rebalancer.Move] = []
         for move in moves {

@@ -19,7 +19,7 @@ public final class ClusterController: Sendable {
     let metrics = ManagerMetrics()
     let startedAt: Date
     let planLock = AsyncSerialLock()
-    let reconciler = Mutex(Reconciler())
+    let reconciler: Mutex<Reconciler>
     /// When each `agent.start` / `agent.stop` was last sent, so a tick does not repeat it at once.
     private let sentCommands = Mutex<[String: Date]>([:])
 
@@ -28,6 +28,7 @@ public final class ClusterController: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.startedAt = now
+        self.reconciler = Mutex(Reconciler(scheduler: Scheduler(cpuOvercommit: configuration.cpuOvercommit), maxFailovers: configuration.maxFailovers))
     }
 
     var liveness: NodeLiveness {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DroverCore
 import DroverManager
 import Foundation
 import Logging
@@ -24,16 +25,29 @@ struct ManagerOptions: ParsableArguments {
     @Option(help: "Admin token to require (default: $DROVER_ADMIN_TOKEN, else stored, else generated).")
     var adminToken: String?
 
+    @Option(help: "Placement strategy of deploys that name none: \(PlacementStrategy.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var defaultStrategy = "least_loaded"
+
+    @Option(help: "How many times its cores a node may promise in CPU requests (memory never overcommits).")
+    var cpuOvercommit = 1.5
+
+    @Option(help: "How many other nodes an agent that crashed past its restart limit is tried on.")
+    var maxFailovers = 1
+
     func configuration(store: String) throws -> ManagerConfiguration {
         for (name, value) in [("--heartbeat-interval", heartbeatInterval), ("--heartbeat-grace", heartbeatGrace), ("--reconcile-interval", reconcileInterval)] {
             guard value > 0, value < 86_400 else { throw ValidationError("\(name) must be between 0 and 86400 seconds") }
+        }
+        guard let strategy = PlacementStrategy(rawValue: defaultStrategy) else {
+            throw ValidationError("--default-strategy must be one of \(PlacementStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         return ManagerConfiguration(
             host: host, port: port, store: store,
             adminToken: adminToken ?? ProcessInfo.processInfo.environment["DROVER_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 },
             heartbeatInterval: .milliseconds(Int64(heartbeatInterval * 1000)),
             heartbeatGrace: .milliseconds(Int64(heartbeatGrace * 1000)),
-            reconcileInterval: .milliseconds(Int64(reconcileInterval * 1000))
+            reconcileInterval: .milliseconds(Int64(reconcileInterval * 1000)),
+            defaultStrategy: strategy, cpuOvercommit: cpuOvercommit, maxFailovers: maxFailovers
         )
     }
 }
