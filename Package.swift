@@ -103,6 +103,12 @@ let package = Package(
             path: "examples/agents/swift/EchoAgent",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "drover-bench-placement",
+            dependencies: ["DroverCore"],
+            path: "Benchmarks/PlacementBenchmark",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "DroverCoreTests",
             dependencies: ["DroverCore"],

@@ -47,7 +47,7 @@ public final class SQLiteStore: Store, Service {
             _ = try await connection.query("PRAGMA synchronous=NORMAL")
             try await store.migrate()
         } catch {
-            try? await connection.close()
+            try? await connection.close().get()
             throw StoreError.unavailable("cannot prepare SQLite database \(path): \(error)")
         }
         return store
@@ -61,9 +61,18 @@ public final class SQLiteStore: Store, Service {
     }
 
     /// Closes the database file; later calls throw `StoreError.unavailable`. Closing twice is harmless.
+    ///
+    /// Works in a cancelled task too (as `run()` is when its service group is cancelled): the
+    /// future-based close is used because the async one is skipped once the task is cancelled,
+    /// which would leave the file open.
     public func close() async throws {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        try await connection.close()
+        do {
+            try await connection.close().get()
+        } catch {
+            closed.store(false, ordering: .releasing)
+            throw StoreError.unavailable("cannot close SQLite database \(path): \(error)")
+        }
     }
 
     /// Runs one statement, refusing once the store is closed.

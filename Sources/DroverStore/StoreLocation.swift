@@ -38,6 +38,8 @@ public enum StoreLocation: Equatable, Sendable {
 
 /// A store location a user got wrong.
 public struct StoreLocationError: Error, CustomStringConvertible, Equatable {
+    /// What is wrong and what to write instead.
     public var description: String
+    /// An error with this message.
     public init(_ description: String) { self.description = description }
 }

@@ -1,6 +1,7 @@
 import DroverCore
 import Foundation
 import Logging
+import Testing
 @testable import DroverStore
 
 /// The backends the conformance suite runs against.
@@ -42,8 +43,6 @@ enum TemporaryFolder {
 extension Logger {
     static let test = Logger(label: "drover.store.tests")
 }
-
-import Testing
 
 enum Fixtures {
     static let epoch = Date(timeIntervalSince1970: 1_700_000_000)
