@@ -103,6 +103,17 @@ let package = Package(
             path: "examples/agents/swift/EchoAgent",
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "DroverTestSupport",
+            dependencies: ["DroverClient", "DroverCore"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "drover-bench-failover",
+            dependencies: ["DroverTestSupport", "DroverClient", "DroverCore"],
+            path: "Benchmarks/FailoverBenchmark",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "drover-bench-placement",
             dependencies: ["DroverCore"],
@@ -123,7 +134,7 @@ let package = Package(
         .testTarget(
             name: "DroverIntegrationTests",
             dependencies: [
-                "DroverClient", "DroverCore",
+                "DroverClient", "DroverCore", "DroverTestSupport",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             ],
             swiftSettings: swiftSettings

@@ -30,7 +30,7 @@ struct PlacementIndexTests {
         }
     }
 
-    @Test("the index makes the same decisions as the scheduler", arguments: [PlacementStrategy.leastLoaded, .resourceOptimal, .capabilityMatch])
+    @Test("the index makes the same decisions as the scheduler", arguments: [PlacementStrategy.leastLoaded, .resourceOptimal, .capabilityMatch, .affinityBased, .antiAffinity, .spread])
     func sameDecisions(strategy: PlacementStrategy) {
         var random = SplitMix(state: 42)
         var nodes = Self.cluster(nodes: 120, random: &random)
@@ -41,7 +41,8 @@ struct PlacementIndexTests {
         for step in 0..<4000 {
             let request = PlacementRequest(
                 agentType: step % 5 == 0 ? "trading" : "echo", tenant: "default", resources: sizes[Int.random(in: 0..<3, using: &random)],
-                requiredCapabilities: step % 9 == 0 ? ["gpu"] : [], strategy: strategy
+                requiredCapabilities: step % 9 == 0 ? ["gpu"] : [], labels: step % 4 == 0 ? [:] : ["team": "t\(step % 3)"],
+                strategy: strategy, spreadBy: "zone"
             )
             let expected = scheduler.place(request, on: nodes)
             let actual = index.place(request)
@@ -50,6 +51,7 @@ struct PlacementIndexTests {
             if case .placed(let id) = expected, let slot = nodes.firstIndex(where: { $0.nodeID == id }) {
                 nodes[slot].allocated = nodes[slot].allocated + request.resources
                 nodes[slot].agentCount += 1
+                if !request.labels.isEmpty { nodes[slot].agentLabels.append(request.labels) }
                 placed += 1
             }
         }

@@ -1,5 +1,6 @@
 import DroverClient
 import DroverCore
+import DroverTestSupport
 import Foundation
 import Testing
 #if canImport(Glibc)

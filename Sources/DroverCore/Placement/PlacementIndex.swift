@@ -7,9 +7,9 @@ import Foundation
 /// capacity, `max_agents`) form a class. A request's static constraints are checked once per
 /// class and cached; inside a class a heap orders the nodes for the strategy, with stale
 /// entries dropped lazily and nodes that did not fit parked until a smaller request comes.
-/// `least_loaded`, `capability_match`, `resource_optimal` and `round_robin` use the index;
-/// the label-counting strategies (`affinity_based`, `anti_affinity`, `spread`) fall back to
-/// `Scheduler`'s scan over the feasible classes.
+/// The label strategies keep, per node, how many agents carry each label set, so
+/// `affinity_based` and `anti_affinity` get a heap of their own per label set, and `spread`
+/// keeps a count per value of the spread label.
 public struct PlacementIndex: Sendable {
     /// Every node, by slot; placements update them.
     public private(set) var nodes: [PlacementCandidate]
@@ -22,6 +22,10 @@ public struct PlacementIndex: Sendable {
     private var roundRobinCursor: [RequestShape: Int] = [:]
     private var roundRobinSlots: [RequestShape: [Int]] = [:]
     private var fallback: Scheduler
+    /// Per slot: how many agents carry each label set.
+    private var labelCounts: [[[String: String]: Int]]
+    /// For `spread`: agents matching a label set, per value of the spread label.
+    private var spreadCounts: [SpreadKey: [String: Int]] = [:]
 
     public init(candidates: [PlacementCandidate], cpuOvercommit: Double = 1) {
         nodes = candidates.sorted { $0.nodeID < $1.nodeID }
@@ -29,6 +33,7 @@ public struct PlacementIndex: Sendable {
         versions = Array(repeating: 0, count: nodes.count)
         classOfSlot = Array(repeating: 0, count: nodes.count)
         fallback = Scheduler(cpuOvercommit: cpuOvercommit)
+        labelCounts = nodes.map { node in node.agentLabels.reduce(into: [:]) { $0[$1, default: 0] += 1 } }
         var classByKey: [ClassKey: Int] = [:]
         for (slot, node) in nodes.enumerated() {
             slotByID[node.nodeID] = slot
@@ -57,13 +62,19 @@ public struct PlacementIndex: Sendable {
         let classIndexes = feasibleClasses[shape] ?? cacheFeasibleClasses(shape, request)
         var best: (slot: Int, classIndex: Int)?
         switch request.strategy {
-        case .affinityBased, .antiAffinity, .spread:
-            let candidates = classIndexes.flatMap { classes[$0].slots.map { nodes[$0] } }
-            guard case .placed(let nodeID) = fallback.place(request, on: candidates), let slot = slotByID[nodeID] else {
-                return fallbackDecision(request)
+        case .spread:
+            let key = SpreadKey(label: request.spreadBy ?? "", labels: request.labels)
+            if spreadCounts[key] == nil { spreadCounts[key] = initialSpreadCounts(key) }
+            let counts = spreadCounts[key] ?? [:]
+            var bestCount = Int.max
+            for classIndex in classIndexes {
+                let count = counts[classes[classIndex].representative.labels[key.label] ?? ""] ?? 0
+                guard count <= bestCount, let slot = top(of: classIndex, ordering: .emptiest, request: request) else { continue }
+                if count < bestCount || best.map({ Scheduler.lessLoaded(nodes[slot], nodes[$0.slot]) }) == true {
+                    best = (slot, classIndex)
+                    bestCount = count
+                }
             }
-            commit(slot, request)
-            return .placed(nodeID: nodeID)
         case .roundRobin:
             let slots = roundRobinSlots[shape] ?? classIndexes.flatMap { classes[$0].slots }.sorted()
             roundRobinSlots[shape] = slots
@@ -77,8 +88,14 @@ public struct PlacementIndex: Sendable {
                 }
             }
             roundRobinCursor[shape] = cursor
-        case .leastLoaded, .capabilityMatch, .resourceOptimal:
-            let ordering: Ordering = request.strategy == .resourceOptimal ? .tightest : .emptiest
+        case .leastLoaded, .capabilityMatch, .resourceOptimal, .affinityBased, .antiAffinity:
+            let ordering: Ordering
+            switch request.strategy {
+            case .resourceOptimal: ordering = .tightest
+            case .affinityBased: ordering = request.labels.isEmpty ? .emptiest : .labelled(request.labels, sign: -1)
+            case .antiAffinity: ordering = request.labels.isEmpty ? .emptiest : .labelled(request.labels, sign: 1)
+            default: ordering = .emptiest
+            }
             for classIndex in classIndexes {
                 guard let slot = top(of: classIndex, ordering: ordering, request: request) else { continue }
                 if let current = best {
@@ -138,6 +155,13 @@ public struct PlacementIndex: Sendable {
         case emptiest
         /// Highest use first (best fit): `resource_optimal`.
         case tightest
+        /// Agents sharing these labels first (`sign` -1, affinity) or last (`sign` 1, anti-affinity), then fewest agents.
+        case labelled([String: String], sign: Int)
+    }
+
+    private struct SpreadKey: Hashable {
+        var label: String
+        var labels: [String: String]
     }
 
     private struct NodeClass: Sendable {
@@ -201,6 +225,10 @@ public struct PlacementIndex: Sendable {
     private func key(_ slot: Int, _ ordering: Ordering) -> (Double, Double) {
         let node = nodes[slot]
         switch ordering {
+        case .labelled(let labels, let sign):
+            // Agent count and use folded into one number below 1, so the label count decides first.
+            let load = (Double(node.agentCount) + Scheduler.utilisation(node) / 2) / Double(node.maxAgents + 1)
+            return (Double(sign * affinity(slot, labels)), load)
         case .emptiest: return (Double(node.agentCount), Scheduler.utilisation(node))
         case .tightest:
             // Σ free/capacity per dimension: within a class (equal capacity) this orders nodes
@@ -222,9 +250,30 @@ public struct PlacementIndex: Sendable {
         case .capabilityMatch:
             let left = Scheduler.capabilityScore(lhs, request), right = Scheduler.capabilityScore(rhs, request)
             return left != right ? left > right : Scheduler.lessLoaded(lhs, rhs)
+        case .affinityBased, .antiAffinity:
+            let left = affinity(slot, request.labels), right = affinity(other, request.labels)
+            if left != right { return request.strategy == .affinityBased ? left > right : left < right }
+            return Scheduler.lessLoaded(lhs, rhs)
         default:
             return Scheduler.lessLoaded(lhs, rhs)
         }
+    }
+
+    /// Agents on the node whose labels include every one of `labels` (as `Scheduler.affinity`).
+    private func affinity(_ slot: Int, _ labels: [String: String]) -> Int {
+        guard !labels.isEmpty else { return 0 }
+        var count = 0
+        for (carried, number) in labelCounts[slot] where labels.allSatisfy({ carried[$0.key] == $0.value }) { count += number }
+        return count
+    }
+
+    private func initialSpreadCounts(_ key: SpreadKey) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for slot in nodes.indices {
+            let matching = key.labels.isEmpty ? nodes[slot].agentCount : affinity(slot, key.labels)
+            counts[nodes[slot].labels[key.label] ?? "", default: 0] += matching
+        }
+        return counts
     }
 
     private func room(_ slot: Int) -> ResourceSpec {
@@ -241,6 +290,10 @@ public struct PlacementIndex: Sendable {
         nodes[slot].allocated = nodes[slot].allocated + request.resources
         nodes[slot].agentCount += 1
         if !request.labels.isEmpty { nodes[slot].agentLabels.append(request.labels) }
+        labelCounts[slot][request.labels, default: 0] += 1
+        for key in Array(spreadCounts.keys) where key.labels.allSatisfy({ request.labels[$0.key] == $0.value }) {
+            spreadCounts[key]?[nodes[slot].labels[key.label] ?? "", default: 0] += 1
+        }
         versions[slot] &+= 1
         let classIndex = classOfSlot[slot]
         for ordering in Array(classes[classIndex].heaps.keys) {

@@ -6,13 +6,13 @@ import FoundationNetworking
 #endif
 
 /// Paths of the built binaries and the repository.
-enum Paths {
-    /// The repository root (three levels above this file).
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+public enum Paths {
+    /// The repository root (three levels above this file: Sources/DroverTestSupport/TestCluster.swift).
+    public static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     /// The `drover` binary next to the test bundle (or `$DROVER_BIN`).
-    static var drover: URL {
+    public static var drover: URL {
         get throws {
             if let path = ProcessInfo.processInfo.environment["DROVER_BIN"] { return URL(fileURLWithPath: path) }
             let executable = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
@@ -26,27 +26,30 @@ enum Paths {
         }
     }
 
-    static let pythonEchoAgent = repository.appendingPathComponent("examples/agents/python/echo_agent.py").path
+    public static let pythonEchoAgent = repository.appendingPathComponent("examples/agents/python/echo_agent.py").path
 
     /// The example Swift agent built on DroverAgentKit, next to the `drover` binary.
-    static var swiftEchoAgent: String {
+    public static var swiftEchoAgent: String {
         get throws { try drover.deletingLastPathComponent().appendingPathComponent("swift-echo-agent").path }
     }
 }
 
 /// A throwaway cluster: one manager and any number of nodes, real processes on loopback.
-final class TestCluster: @unchecked Sendable {
-    let directory: URL
-    let token = "test-admin-token-0123456789abcdef"
-    let heartbeatInterval = 0.3
-    let heartbeatGrace = 1.5
-    private(set) var manager: ManagedProcess?
-    private(set) var managerURL = ""
-    private(set) var managerPort = 0
-    private(set) var nodes: [String: ManagedProcess] = [:]
-    private(set) var nodeURLs: [String: String] = [:]
+public final class TestCluster: @unchecked Sendable {
+    public let directory: URL
+    public let token = "test-admin-token-0123456789abcdef"
+    /// Heartbeat interval and grace the manager is started with (short, for tests).
+    public let heartbeatInterval: Double
+    public let heartbeatGrace: Double
+    public private(set) var manager: ManagedProcess?
+    public private(set) var managerURL = ""
+    public private(set) var managerPort = 0
+    public private(set) var nodes: [String: ManagedProcess] = [:]
+    public private(set) var nodeURLs: [String: String] = [:]
 
-    init() throws {
+    public init(heartbeatInterval: Double = 0.3, heartbeatGrace: Double = 1.5) throws {
+        self.heartbeatInterval = heartbeatInterval
+        self.heartbeatGrace = heartbeatGrace
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("drover-it-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
@@ -57,13 +60,13 @@ final class TestCluster: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    var client: DroverClient { DroverClient(baseURL: managerURL, token: token) }
+    public var client: DroverClient { DroverClient(baseURL: managerURL, token: token) }
 
-    var databasePath: String { directory.appendingPathComponent("drover.db").path }
+    public var databasePath: String { directory.appendingPathComponent("drover.db").path }
 
     /// Starts the manager (again, on the same port and store, if it ran before).
     @discardableResult
-    func startManager() async throws -> ManagedProcess {
+    public func startManager() async throws -> ManagedProcess {
         let process = try ManagedProcess(
             name: "manager-\(UUID().uuidString.prefix(4))", executable: try Paths.drover,
             arguments: [
@@ -81,7 +84,7 @@ final class TestCluster: @unchecked Sendable {
 
     /// Starts `drover node --id ID`, with the Python echo agent in its catalog as `py_echo`.
     @discardableResult
-    func startNode(_ id: String, extraArguments: [String] = []) async throws -> ManagedProcess {
+    public func startNode(_ id: String, extraArguments: [String] = []) async throws -> ManagedProcess {
         let process = try ManagedProcess(
             name: "node-\(id)", executable: try Paths.drover,
             arguments: [
@@ -96,37 +99,37 @@ final class TestCluster: @unchecked Sendable {
         return process
     }
 
-    func killManager() async {
+    public func killManager() async {
         await manager?.stop(SIGKILL)
     }
 
-    func stopNode(_ id: String, signal: Int32) async {
+    public func stopNode(_ id: String, signal: Int32) async {
         await nodes[id]?.stop(signal)
     }
 
     /// Waits until the manager reports the node with `status`.
-    func waitForNode(_ id: String, status: NodeStatus, timeout: Duration = .seconds(20)) async throws {
+    public func waitForNode(_ id: String, status: NodeStatus, timeout: Duration = .seconds(20)) async throws {
         try await eventually("node \(id) is \(status.rawValue)", timeout: timeout) {
             try await client.node(id: id).status == status
         }
     }
 
     /// GET on a node's local API, decoded as JSON.
-    func nodeAPI(_ id: String, _ path: String) async throws -> JSONValue {
+    public func nodeAPI(_ id: String, _ path: String) async throws -> JSONValue {
         guard let base = nodeURLs[id], let url = URL(string: base + path) else { throw TestFailure("no node \(id)") }
         let (data, _) = try await URLSession.shared.data(from: url)
         return try JSONCoding.decoder().decode(JSONValue.self, from: data)
     }
 
     /// Plain text of a node's local API (for /metrics).
-    func nodeText(_ id: String, _ path: String) async throws -> String {
+    public func nodeText(_ id: String, _ path: String) async throws -> String {
         guard let base = nodeURLs[id], let url = URL(string: base + path) else { throw TestFailure("no node \(id)") }
         let (data, _) = try await URLSession.shared.data(from: url)
         return String(decoding: data, as: UTF8.self)
     }
 
     /// Logs of every process, for a failure message.
-    var logs: String {
+    public var logs: String {
         ([manager].compactMap { $0 } + nodes.values).map { "=== \($0.name)\n\($0.output.suffix(4000))" }.joined(separator: "\n")
     }
 }

@@ -3,14 +3,14 @@ import Foundation
 import Glibc
 #endif
 
-/// A child process a test starts: its output goes to a log file the test can read, and it
-/// is killed when the test lets go of it.
-final class ManagedProcess: @unchecked Sendable {
-    let name: String
-    let logURL: URL
+/// A child process a test or benchmark starts: its output goes to a log file it can read,
+/// and it is killed when the owner lets go of it.
+public final class ManagedProcess: @unchecked Sendable {
+    public let name: String
+    public let logURL: URL
     private let process: Process
 
-    init(name: String, executable: URL, arguments: [String], environment: [String: String] = [:], directory: URL) throws {
+    public init(name: String, executable: URL, arguments: [String], environment: [String: String] = [:], directory: URL) throws {
         self.name = name
         self.logURL = directory.appendingPathComponent("\(name).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
@@ -38,14 +38,14 @@ final class ManagedProcess: @unchecked Sendable {
         }
     }
 
-    var pid: Int32 { process.processIdentifier }
-    var isRunning: Bool { process.isRunning }
+    public var pid: Int32 { process.processIdentifier }
+    public var isRunning: Bool { process.isRunning }
 
     /// Everything the process printed so far.
-    var output: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+    public var output: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
 
     /// Waits for a line starting with `prefix` and returns the rest of it.
-    func waitForLine(startingWith prefix: String, timeout: Duration = .seconds(30)) async throws -> String {
+    public func waitForLine(startingWith prefix: String, timeout: Duration = .seconds(30)) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             for line in output.split(separator: "\n") where line.hasPrefix(prefix) {
@@ -57,13 +57,13 @@ final class ManagedProcess: @unchecked Sendable {
         throw TestFailure("\(name) did not print '\(prefix)' within \(timeout):\n\(output.suffix(3000))")
     }
 
-    func signal(_ signal: Int32) {
+    public func signal(_ signal: Int32) {
         kill(process.processIdentifier, signal)
     }
 
     /// Sends `signal` and waits for the process to exit; returns its exit status.
     @discardableResult
-    func stop(_ signal: Int32 = SIGTERM, timeout: Duration = .seconds(15)) async -> Int32 {
+    public func stop(_ signal: Int32 = SIGTERM, timeout: Duration = .seconds(15)) async -> Int32 {
         guard process.isRunning else { return process.terminationStatus }
         kill(process.processIdentifier, signal)
         let deadline = ContinuousClock.now + timeout
@@ -78,13 +78,14 @@ final class ManagedProcess: @unchecked Sendable {
     }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+/// A failed expectation of a test or benchmark harness, with what was seen.
+public struct TestFailure: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// Polls `condition` until it holds or `timeout` passes.
-func eventually(
+public func eventually(
     _ what: String, timeout: Duration = .seconds(20), every interval: Duration = .milliseconds(100),
     _ condition: () async throws -> Bool
 ) async throws {
