@@ -66,6 +66,8 @@ public struct Reconciler: Sendable {
         }
 
         var candidates = Self.candidates(snapshot)
+        // Built on first need: a failed node can leave thousands of agents to place in one pass.
+        var index: PlacementIndex?
         for agent in snapshot.agents.sorted(by: { $0.createdAt < $1.createdAt || ($0.createdAt == $1.createdAt && $0.id < $1.id) }) {
             switch agent.desiredState {
             case .stopped:
@@ -83,6 +85,7 @@ public struct Reconciler: Sendable {
                             actions.append(.assign(agentID: agent.id, nodeID: target, generation: agent.generation + 1))
                             actions.append(.start(nodeID: target, Self.startMessage(agent, generation: agent.generation + 1)))
                             Self.take(agent, on: target, in: &candidates)
+                            index?.reserve(PlacementRequest(agent: agent), onNode: target)
                             continue
                         }
                         if agent.status == .failed { continue }
@@ -98,7 +101,17 @@ public struct Reconciler: Sendable {
                     }
                     continue
                 }
-                switch scheduler.place(PlacementRequest(agent: agent), on: candidates) {
+                let request = PlacementRequest(agent: agent)
+                let decision: PlacementDecision
+                if request.strategy == .roundRobin {
+                    // The scheduler keeps the round-robin cursor from pass to pass.
+                    decision = scheduler.place(request, on: candidates)
+                    if case .placed(let nodeID) = decision { index?.reserve(request, onNode: nodeID) }
+                } else {
+                    if index == nil { index = PlacementIndex(candidates: candidates, cpuOvercommit: scheduler.cpuOvercommit) }
+                    decision = index!.place(request)
+                }
+                switch decision {
                 case .placed(let nodeID):
                     let generation = agent.generation + 1
                     actions.append(.assign(agentID: agent.id, nodeID: nodeID, generation: generation))

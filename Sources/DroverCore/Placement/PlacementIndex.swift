@@ -110,6 +110,12 @@ public struct PlacementIndex: Sendable {
         return .placed(nodeID: nodes[chosen.slot].nodeID)
     }
 
+    /// Counts an agent placed by other means (a preferred or excluded-node decision) against `nodeID`.
+    public mutating func reserve(_ request: PlacementRequest, onNode nodeID: String) {
+        guard let slot = slotByID[nodeID] else { return }
+        commit(slot, request)
+    }
+
     // MARK: Classes and heaps
 
     private struct ClassKey: Hashable {
