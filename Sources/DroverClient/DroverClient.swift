@@ -84,6 +84,11 @@ public struct DroverClient: Sendable {
         try await get("/api/v1/cluster/metrics/distribution")
     }
 
+    /// Cluster events (node down, agent moved, ...) numbered above `after`, oldest first.
+    public func events(after: Int = 0, limit: Int = 100) async throws -> [ClusterEvent] {
+        try await get("/api/v1/events?after=\(after)&limit=\(limit)", as: ListResponse<ClusterEvent>.self).items
+    }
+
     public func undeploy(id: String) async throws -> AgentRecord {
         try await decode(send("DELETE", "/api/v1/cluster/agents/\(Self.escape(id))", body: Optional<Data>.none))
     }

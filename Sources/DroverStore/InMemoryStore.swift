@@ -14,6 +14,7 @@ public final class InMemoryStore: Store {
         var nodes: [String: NodeRecord] = [:]
         var agents: [String: AgentRecord] = [:]
         var tasks: [String: TaskRecord] = [:]
+        var events: [ClusterEvent] = []
     }
 
     private let state = Mutex(State())
@@ -74,6 +75,19 @@ public final class InMemoryStore: Store {
             state.tasks[stored.id] = stored
             return true
         }
+    }
+
+    public func appendEvent(_ event: ClusterEvent) async throws -> ClusterEvent {
+        state.withLock { state in
+            var stored = event
+            stored.sequence = (state.events.last?.sequence ?? 0) + 1
+            state.events.append(stored)
+            return stored
+        }
+    }
+
+    public func events(after: Int, limit: Int) async throws -> [ClusterEvent] {
+        state.withLock { Array($0.events.filter { $0.sequence > after }.prefix(max(0, limit))) }
     }
 
     public func task(id: String) async throws -> TaskRecord? { state.withLock { $0.tasks[id] } }

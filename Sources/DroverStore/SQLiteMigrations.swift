@@ -18,5 +18,8 @@ enum SQLiteMigrations {
             "CREATE INDEX tasks_status ON tasks (status, created_at)",
             "CREATE INDEX tasks_agent ON tasks (agent_id, created_at)",
         ]),
+        (2, [
+            "CREATE TABLE events (sequence INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL)",
+        ]),
     ]
 }

@@ -206,6 +206,33 @@ public final class SQLiteStore: Store, Service {
         return !updated.isEmpty
     }
 
+    // MARK: Events
+
+    public func appendEvent(_ event: ClusterEvent) async throws -> ClusterEvent {
+        let rows = try await query(
+            "INSERT INTO events (at, kind, data) VALUES (?, ?, ?) RETURNING sequence",
+            [.float(event.at.timeIntervalSince1970), .text(event.kind), .text(try Self.encode(event))]
+        )
+        var stored = event
+        stored.sequence = rows.first?.column("sequence")?.integer.map { Int($0) } ?? 0
+        return stored
+    }
+
+    public func events(after: Int, limit: Int) async throws -> [ClusterEvent] {
+        let rows = try await query(
+            "SELECT sequence, data FROM events WHERE sequence > ? ORDER BY sequence LIMIT ?", [.integer(after), .integer(max(0, limit))]
+        )
+        let decoder = JSONCoding.decoder()
+        return try rows.map { row in
+            let sequence = row.column("sequence")?.integer.map { Int($0) } ?? 0
+            guard let text = row.column("data")?.string, var event = try? decoder.decode(ClusterEvent.self, from: Data(text.utf8)) else {
+                throw StoreError.corrupt("event \(sequence) could not be read")
+            }
+            event.sequence = sequence
+            return event
+        }
+    }
+
     public func task(id: String) async throws -> TaskRecord? {
         try await decodeRows(TaskRecord.self, "SELECT id, data FROM tasks WHERE id = ?", [.text(id)]).first
     }

@@ -39,6 +39,13 @@ public protocol Store: Sendable {
     /// Removes an agent; `false` when there was none.
     @discardableResult func deleteAgent(id: String) async throws -> Bool
 
+    // MARK: Events
+
+    /// Appends an event; the store numbers it. Returns the stored event.
+    @discardableResult func appendEvent(_ event: ClusterEvent) async throws -> ClusterEvent
+    /// Events with a sequence above `after`, oldest first, at most `limit`.
+    func events(after: Int, limit: Int) async throws -> [ClusterEvent]
+
     // MARK: Tasks
 
     /// Stores a new task; throws `StoreError.duplicate` if the id exists.

@@ -114,6 +114,10 @@ struct EndToEndTests {
         print("figure: node kill → agent running elsewhere: \(ContinuousClock.now - killed)")
         let next = try await client.submitTask(agentID: counter.id, input: ["add": 1], timeoutSeconds: 20, wait: true)
         #expect(next.output?["count"] == 6, "\(cluster.logs)")
+        let events = try await client.events()
+        #expect(events.contains { $0.kind == "node.down" && $0.nodeID == "n2" })
+        #expect(events.contains { $0.kind == "agent.rescheduled" && $0.agentID == counter.id && $0.nodeID == "n1" })
+        #expect(events.map(\.sequence) == events.map(\.sequence).sorted())
     }
 
     @Test("kill -9 of the manager loses nothing: agents, tasks and nodes come back")

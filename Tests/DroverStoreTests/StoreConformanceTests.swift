@@ -194,3 +194,19 @@ struct StoreConformanceTests {
         }
     }
 }
+
+@Suite("Store events")
+struct StoreEventTests {
+    @Test("events are numbered in order and read back after a sequence", arguments: Backend.allCases)
+    func events(backend: Backend) async throws {
+        try await backend.withStore { store in
+            let first = try await store.appendEvent(ClusterEvent(at: Fixtures.epoch, kind: "node.down", nodeID: "n1", message: "silent"))
+            let second = try await store.appendEvent(ClusterEvent(at: Fixtures.epoch, kind: "agent.rescheduled", nodeID: "n2", agentID: "a1", message: "moved"))
+            #expect(first.sequence >= 1)
+            #expect(second.sequence > first.sequence)
+            #expect(try await store.events(after: 0, limit: 10) == [first, second])
+            #expect(try await store.events(after: first.sequence, limit: 10) == [second])
+            #expect(try await store.events(after: 0, limit: 1) == [first])
+        }
+    }
+}

@@ -49,6 +49,11 @@ public struct DroverManagerApp: Sendable {
         AgentRoutes(controller: controller).addRoutes(to: cluster)
         ActionRoutes(controller: controller).addRoutes(to: cluster)
         TaskRoutes(controller: controller).addRoutes(to: router.group("api/v1/tasks"))
+        router.get("api/v1/events") { request, _ in
+            let after = request.uri.queryParameters.get("after").flatMap(Int.init) ?? 0
+            let limit = min(max(request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 100, 1), 1_000)
+            return try JSONResponse.make(ListResponse(items: try await controller.store.events(after: after, limit: limit)))
+        }
 
         let wsRouter = Router(context: ManagerRequestContext.self)
         wsRouter.add(middleware: ErrorMiddleware())

@@ -54,6 +54,7 @@ extension ClusterController {
             "agent": "\(agentID)", "from": "\(from ?? "-")", "to": "\(to)", "generation": "\(moved.generation)", "reason": "\(request.reason ?? "-")",
         ])
         metrics.agentsMigrated.increment()
+        await recordEvent("agent.migrated", node: to, agent: agentID, "migrating from \(from ?? "-") to \(to) (\(request.reason ?? "no reason given"))")
         _ = shouldSend("start:\(to):\(moved.id):\(moved.generation)", now: Date())
         await sessions.send(.agentStart(Reconciler.startMessage(moved, generation: moved.generation)), to: to)
         return MigrateResponse(agent: moved, from: from, to: to)
@@ -71,6 +72,7 @@ extension ClusterController {
             return node
         }
         logger.info("node draining", metadata: ["node": "\(nodeID)"])
+        await recordEvent("node.draining", node: nodeID, "drained: no new agents; its agents move away")
         await sessions.send(.drain(.init(reason: "drained through the API")), to: nodeID)
         try await reconcile()
         return node

@@ -31,6 +31,7 @@ extension ClusterController {
             "types": "\(hello.agentTypes.map(\.name).joined(separator: ","))",
         ])
         metrics.nodeSessions.increment()
+        await recordEvent("node.\(event.replacingOccurrences(of: "node ", with: ""))", node: hello.nodeID, "\(event) with \(hello.agents.count) agents")
         try await reconcile()
         try await dispatchOpenTasks()
     }
@@ -93,6 +94,7 @@ extension ClusterController {
         try await store.upsertAgent(agent)
         if report.status == .failed {
             logger.error("agent failed", metadata: ["agent": "\(agent.id)", "node": "\(nodeID)", "error": "\(report.error ?? "-")"])
+            await recordEvent("agent.failed", node: nodeID, agent: agent.id, "crashed past its restart limit: \(report.error ?? "no detail")")
         }
         if report.status == .running {
             try await dispatchOpenTasks(agentID: agent.id)

@@ -35,6 +35,15 @@ public final class ClusterController: Sendable {
         NodeLiveness(interval: configuration.heartbeatInterval, grace: configuration.heartbeatGrace)
     }
 
+    /// Keeps an event in the store for `GET /api/v1/events`; a failure to write it is logged, not thrown.
+    func recordEvent(_ kind: String, node: String? = nil, agent: String? = nil, _ message: String) async {
+        do {
+            try await store.appendEvent(ClusterEvent(at: Date(), kind: kind, nodeID: node, agentID: agent, message: message))
+        } catch {
+            logger.error("could not record an event", metadata: ["kind": "\(kind)", "error": "\(error)"])
+        }
+    }
+
     // MARK: Periodic work
 
     /// One pass of everything periodic: liveness, reconciliation, task dispatch and timeouts.
@@ -65,8 +74,10 @@ public final class ClusterController: Sendable {
                 logger.warning("node is down", metadata: ["node": "\(transition.nodeID)", "silence_s": "\(silence)"])
                 await sessions.disconnect(nodeID: transition.nodeID)
                 metrics.nodesMarkedDown.increment()
+                await recordEvent("node.down", node: transition.nodeID, "no heartbeat for \(silence) s; its agents are placed elsewhere")
             } else {
                 logger.info("node is \(transition.to.rawValue)", metadata: ["node": "\(transition.nodeID)", "silence_s": "\(silence)"])
+                await recordEvent("node.\(transition.to.rawValue)", node: transition.nodeID, "no heartbeat for \(silence) s")
             }
         }
     }
@@ -107,6 +118,10 @@ public final class ClusterController: Sendable {
             if let previous, previous != nodeID {
                 logger.warning("agent placed again", metadata: ["agent": "\(agentID)", "from": "\(previous)", "to": "\(nodeID)", "generation": "\(generation)"])
                 metrics.agentsRescheduled.increment()
+                await recordEvent(
+                    "agent.rescheduled", node: nodeID, agent: agentID,
+                    "moved from \(previous) to \(nodeID) at generation \(generation) with its last checkpoint"
+                )
             } else {
                 logger.info("agent placed", metadata: ["agent": "\(agentID)", "node": "\(nodeID)", "generation": "\(generation)"])
             }
@@ -120,6 +135,7 @@ public final class ClusterController: Sendable {
             agent.updatedAt = now
             try await store.upsertAgent(agent)
             logger.warning("agent cannot be placed", metadata: ["agent": "\(agentID)", "reason": "\(message)"])
+            await recordEvent("agent.unplaceable", agent: agentID, message)
         case .start(let nodeID, let start):
             if shouldSend("start:\(nodeID):\(start.agentID):\(start.generation)", now: now) {
                 await sessions.send(.agentStart(start), to: nodeID)

@@ -49,3 +49,29 @@ struct NodesCommand: AsyncParsableCommand {
 func format(_ value: Double) -> String {
     value.rounded() == value ? String(Int(value)) : String(format: "%.2f", value)
 }
+
+/// `drover events`: what happened to nodes and agents, oldest first.
+struct EventsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "events", abstract: "Show cluster events (nodes down, agents moved, ...).")
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(help: "Only events numbered above this.")
+    var after = 0
+
+    @Option(help: "Most events to show.")
+    var limit = 100
+
+    func run() async throws {
+        try await connection.perform {
+            let events = try await connection.client.events(after: after, limit: limit)
+            if connection.json { return try connection.printJSON(ListResponse(items: events)) }
+            var table = TableFormatter(headers: ["#", "AT", "KIND", "NODE", "AGENT", "MESSAGE"])
+            for event in events {
+                table.append([
+                    "\(event.sequence)", JSONCoding.formatDate(event.at), event.kind, event.nodeID ?? "-", event.agentID ?? "-", event.message,
+                ])
+            }
+            print(table.render())
+        }
+    }
+}

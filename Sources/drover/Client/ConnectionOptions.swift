@@ -51,5 +51,5 @@ func parseJSONFlag(_ text: String, flag: String) throws -> JSONValue {
 /// Every client command, for the root command's subcommand list.
 let clientCommands: [any ParsableCommand.Type] = [
     StatusCommand.self, NodesCommand.self, AgentsCommand.self, DeployCommand.self, UndeployCommand.self,
-    TaskCommand.self, TaskStatusCommand.self, MigrateCommand.self, DrainCommand.self, RebalanceCommand.self,
+    TaskCommand.self, TaskStatusCommand.self, MigrateCommand.self, DrainCommand.self, RebalanceCommand.self, EventsCommand.self,
 ]
