@@ -97,6 +97,33 @@ struct MoveTests {
         #expect(again.moves.isEmpty)
     }
 
+    @Test("an agent that keeps crashing is failed on its node and placed on another one, once")
+    func crashFailover() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startManager()
+        // On n1 the `flaky` type is a program that exits at once; on n2 it is the Python echo agent.
+        try await cluster.startNode("n1", extraArguments: ["--agent-type", "flaky=process:exit 3", "--max-restarts", "1", "--restart-backoff", "0.05"])
+        try await cluster.waitForNode("n1", status: .active)
+        let client = cluster.client
+        let flaky = try await client.deploy(DeployRequest(agentType: "flaky"))
+        #expect(flaky.nodeID == "n1")
+        try await eventually("the agent is failed on n1") {
+            let now = try await client.agent(id: flaky.id)
+            return now.status == .failed && now.nodeID == "n1"
+        }
+        try await cluster.startNode("n2", extraArguments: ["--agent-type", "flaky=process:python3 \(Paths.pythonEchoAgent)"])
+        try await cluster.waitForNode("n2", status: .active)
+        try await eventually("the agent runs on n2") {
+            let now = try await client.agent(id: flaky.id)
+            return now.nodeID == "n2" && now.status == .running && now.failedNodes == ["n1"]
+        }
+        let task = try await client.submitTask(agentID: flaky.id, input: "ok", timeoutSeconds: 20, wait: true)
+        #expect(task.status == .succeeded)
+        let events = try await client.events()
+        #expect(events.contains { $0.kind == "agent.failed" && $0.nodeID == "n1" })
+        #expect(events.contains { $0.kind == "agent.rescheduled" && $0.nodeID == "n2" })
+    }
+
     @Test("a paused node's agents move; when it wakes it stops its stale copies and its late results lose")
     func partition() async throws {
         let (cluster, agents) = try await Self.clusterWithAgentsOnN1(["counter", "sleep"])

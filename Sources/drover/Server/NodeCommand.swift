@@ -28,6 +28,12 @@ struct NodeOptions: ParsableArguments {
     @Option(help: "Memory offered to agents in MiB (default: what the OS reports).")
     var memoryMb: Double?
 
+    @Option(help: "Restarts in a row before a crashing agent is failed on this node.")
+    var maxRestarts: Int?
+
+    @Option(help: "First restart delay in seconds; it doubles up to 10 s.")
+    var restartBackoff: Double?
+
     /// Applies these flags over `configuration` (which already holds the environment).
     func apply(to configuration: inout NodeConfiguration) throws {
         configuration.capabilities += capability
@@ -47,6 +53,14 @@ struct NodeOptions: ParsableArguments {
         if let memoryMb {
             guard memoryMb >= 0 else { throw ValidationError("--memory-mb may not be negative") }
             configuration.capacity.memoryMB = memoryMb
+        }
+        if let maxRestarts {
+            guard maxRestarts >= 0 else { throw ValidationError("--max-restarts may not be negative") }
+            configuration.restartPolicy.maxRestarts = maxRestarts
+        }
+        if let restartBackoff {
+            guard restartBackoff > 0, restartBackoff <= 3600 else { throw ValidationError("--restart-backoff must be between 0 and 3600 seconds") }
+            configuration.restartPolicy.backoff.base = .milliseconds(Int64(restartBackoff * 1000))
         }
         do {
             if let catalog { try configuration.catalog.load(yamlFile: catalog) }
