@@ -30,14 +30,20 @@ public struct ManagerConfiguration: Sendable {
     public var cpuOvercommit: Double
     /// How many other nodes an agent that crashed past its restart limit is tried on.
     public var maxFailovers: Int
+    /// How often to rebalance on its own (`nil`: only when asked through the API).
+    public var rebalanceInterval: Duration?
+    /// Most agents one rebalance moves.
+    public var rebalanceMaxMoves: Int
 
     public init(
         host: String = "127.0.0.1", port: Int = 8000, store: String = "sqlite:./drover.db", adminToken: String? = nil,
         heartbeatInterval: Duration = .seconds(5), heartbeatGrace: Duration = .seconds(15),
         reconcileInterval: Duration = .seconds(1), maxFrameBytes: Int = 1 << 20,
         defaultTaskTimeout: Double = 60, maxTaskTimeout: Double = 86_400, defaultStrategy: PlacementStrategy = .leastLoaded,
-        cpuOvercommit: Double = 1.5, maxFailovers: Int = 1
+        cpuOvercommit: Double = 1.5, maxFailovers: Int = 1, rebalanceInterval: Duration? = nil, rebalanceMaxMoves: Int = 10
     ) {
+        self.rebalanceInterval = rebalanceInterval
+        self.rebalanceMaxMoves = rebalanceMaxMoves
         self.defaultStrategy = defaultStrategy
         self.cpuOvercommit = cpuOvercommit
         self.maxFailovers = maxFailovers

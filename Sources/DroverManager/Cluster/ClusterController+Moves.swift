@@ -78,6 +78,16 @@ extension ClusterController {
         return node
     }
 
+    /// The rebalance `--rebalance-interval` asks for; failures are logged, not thrown.
+    func periodicRebalance() async {
+        do {
+            let moves = try await rebalance(dryRun: false, maxMoves: configuration.rebalanceMaxMoves)
+            if !moves.isEmpty { logger.info("periodic rebalance moved agents", metadata: ["moves": "\(moves.count)"]) }
+        } catch {
+            logger.error("periodic rebalance failed", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// Plans (and unless `dryRun`, makes) moves that even out agents per node.
     func rebalance(dryRun: Bool, maxMoves: Int) async throws -> [Rebalancer.Move] {
         let moves = Rebalancer(cpuOvercommit: configuration.cpuOvercommit).plan(try await snapshot(), maxMoves: maxMoves)

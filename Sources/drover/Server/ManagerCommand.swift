@@ -34,10 +34,14 @@ struct ManagerOptions: ParsableArguments {
     @Option(help: "How many other nodes an agent that crashed past its restart limit is tried on.")
     var maxFailovers = 1
 
+    @Option(help: "Rebalance on its own every this many seconds (0: only when asked).")
+    var rebalanceInterval = 0.0
+
     func configuration(store: String) throws -> ManagerConfiguration {
         for (name, value) in [("--heartbeat-interval", heartbeatInterval), ("--heartbeat-grace", heartbeatGrace), ("--reconcile-interval", reconcileInterval)] {
             guard value > 0, value < 86_400 else { throw ValidationError("\(name) must be between 0 and 86400 seconds") }
         }
+        guard rebalanceInterval >= 0, rebalanceInterval < 86_400 else { throw ValidationError("--rebalance-interval must be between 0 and 86400 seconds") }
         guard let strategy = PlacementStrategy(rawValue: defaultStrategy) else {
             throw ValidationError("--default-strategy must be one of \(PlacementStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -47,7 +51,8 @@ struct ManagerOptions: ParsableArguments {
             heartbeatInterval: .milliseconds(Int64(heartbeatInterval * 1000)),
             heartbeatGrace: .milliseconds(Int64(heartbeatGrace * 1000)),
             reconcileInterval: .milliseconds(Int64(reconcileInterval * 1000)),
-            defaultStrategy: strategy, cpuOvercommit: cpuOvercommit, maxFailovers: maxFailovers
+            defaultStrategy: strategy, cpuOvercommit: cpuOvercommit, maxFailovers: maxFailovers,
+            rebalanceInterval: rebalanceInterval > 0 ? .milliseconds(Int64(rebalanceInterval * 1000)) : nil
         )
     }
 }
