@@ -162,5 +162,11 @@ struct MoveTests {
         #expect(after.output?["count"] == 4)
         #expect(after.nodeID == "n2")
         #expect(try await client.task(id: slow.id).generation == 2)
+        // The paused copy's late answer to the slow task reached the manager and was fenced off.
+        try await eventually("the stale result was rejected") {
+            let metrics = try await client.raw(method: "GET", path: "/metrics")
+            let text = String(decoding: metrics.body, as: UTF8.self)
+            return text.split(separator: "\n").contains { $0.hasPrefix("drover_manager_fenced_frames_total ") && !$0.hasSuffix(" 0") }
+        }
     }
 }

@@ -106,12 +106,14 @@ extension ClusterController {
             logger.debug("node did not run task; it will be sent again", metadata: ["task": "\(result.taskID)", "node": "\(nodeID)", "error": "\(result.error ?? "-")"])
             return
         }
-        guard let task = try await store.task(id: result.taskID), !task.status.isFinal else { return }
+        guard let task = try await store.task(id: result.taskID), task.agentID == result.agentID else { return }
+        // Fencing first: a copy the agent has moved away from never gets a say, answered task or not.
         guard let agent = try await store.agent(id: task.agentID), agent.nodeID == nodeID, agent.generation == result.generation else {
             logger.warning("result from a stale copy rejected", metadata: ["task": "\(result.taskID)", "node": "\(nodeID)", "generation": "\(result.generation)"])
             metrics.fencedFrames.increment()
             return
         }
+        guard !task.status.isFinal else { return }
         var done = task
         done.status = result.ok ? .succeeded : .failed
         done.output = result.ok ? (result.output ?? .null) : nil
