@@ -117,12 +117,12 @@ public struct DroverClient: Sendable {
 
     /// Sends any request and returns the status and body as they came, errors included
     /// (for scripts and for tests that send bad input on purpose).
-    public func raw(method: String, path: String, body: Data? = nil) async throws -> (status: Int, body: Data) {
+    public func raw(method: String, path: String, body: Data? = nil, contentType: String = "application/json") async throws -> (status: Int, body: Data) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = HTTPMethod(rawValue: method)
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "Content-Type", value: contentType)
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         do {
@@ -145,22 +145,24 @@ public struct DroverClient: Sendable {
         return segment.addingPercentEncoding(withAllowedCharacters: allowed) ?? segment
     }
 
-    private func get<T: Decodable>(_ path: String, as type: T.Type = T.self) async throws -> T {
+    func get<T: Decodable>(_ path: String, as type: T.Type = T.self) async throws -> T {
         try await decode(send("GET", path, body: Optional<Data>.none))
     }
 
-    private func post<T: Decodable>(_ path: String, _ body: some Encodable) async throws -> T {
+    func post<T: Decodable>(_ path: String, _ body: some Encodable) async throws -> T {
         try await decode(send("POST", path, body: try JSONCoding.encoder().encode(body)))
     }
 
-    private func send(_ method: String, _ path: String, body: Data?, extraTimeout: Duration = .zero) async throws -> Data {
+    func send(
+        _ method: String, _ path: String, body: Data?, extraTimeout: Duration = .zero, contentType: String = "application/json"
+    ) async throws -> Data {
         let client = DroverClient(baseURL: baseURL, token: token, httpClient: httpClient, timeout: timeout + extraTimeout)
-        let (status, data) = try await client.raw(method: method, path: path, body: body)
+        let (status, data) = try await client.raw(method: method, path: path, body: body, contentType: contentType)
         guard (200..<300).contains(status) else { throw DroverClientError.from(status: status, body: data) }
         return data
     }
 
-    private func decode<T: Decodable>(_ data: Data) throws -> T {
+    func decode<T: Decodable>(_ data: Data) throws -> T {
         do {
             return try JSONCoding.decoder().decode(T.self, from: data)
         } catch {

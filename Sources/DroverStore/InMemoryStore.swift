@@ -15,6 +15,9 @@ public final class InMemoryStore: Store {
         var agents: [String: AgentRecord] = [:]
         var tasks: [String: TaskRecord] = [:]
         var events: [ClusterEvent] = []
+        var workflows: [String: [WorkflowRecord]] = [:]
+        var runs: [String: WorkflowRunRecord] = [:]
+        var history: [String: [WorkflowEvent]] = [:]
     }
 
     private let state = Mutex(State())
@@ -101,6 +104,83 @@ public final class InMemoryStore: Store {
             let newestFirst = state.tasks.values.filter { $0.agentID == agentID }.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
             return Array(newestFirst.prefix(max(limit, 0)))
         }
+    }
+
+    // MARK: Workflows
+
+    public func insertWorkflow(_ workflow: WorkflowRecord) async throws {
+        let stored = try Self.persisted(workflow)
+        try state.withLock { state in
+            guard !(state.workflows[stored.name] ?? []).contains(where: { $0.version == stored.version }) else {
+                throw StoreError.duplicate("\(stored.name) v\(stored.version)")
+            }
+            state.workflows[stored.name, default: []].append(stored)
+            state.workflows[stored.name]?.sort { $0.version < $1.version }
+        }
+    }
+
+    public func workflow(name: String, version: Int?) async throws -> WorkflowRecord? {
+        state.withLock { state in
+            let versions = state.workflows[name] ?? []
+            guard let version else { return versions.last }
+            return versions.first { $0.version == version }
+        }
+    }
+
+    public func workflows() async throws -> [WorkflowRecord] {
+        state.withLock { $0.workflows.values.compactMap(\.last).sorted { $0.name < $1.name } }
+    }
+
+    public func insertRun(_ run: WorkflowRunRecord) async throws {
+        let stored = try Self.persisted(run)
+        try state.withLock { state in
+            guard state.runs[stored.id] == nil else { throw StoreError.duplicate(stored.id) }
+            state.runs[stored.id] = stored
+        }
+    }
+
+    public func updateRun(_ run: WorkflowRunRecord) async throws {
+        let stored = try Self.persisted(run)
+        state.withLock { state in
+            if state.runs[stored.id] != nil { state.runs[stored.id] = stored }
+        }
+    }
+
+    public func run(id: String) async throws -> WorkflowRunRecord? { state.withLock { $0.runs[id] } }
+
+    public func runs(_ filter: WorkflowRunFilter) async throws -> [WorkflowRunRecord] {
+        state.withLock { state in
+            var runs = state.runs.values.filter { run in
+                (filter.workflow == nil || run.workflow == filter.workflow) && (filter.status == nil || run.status == filter.status)
+                    && (filter.tenant == nil || run.tenant == filter.tenant)
+            }
+            if let before = filter.before, let cursor = state.runs[before] {
+                runs = runs.filter { ($0.createdAt, $0.id) < (cursor.createdAt, cursor.id) }
+            }
+            runs.sort { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
+            return Array(runs.prefix(max(0, filter.limit)))
+        }
+    }
+
+    public func openRuns() async throws -> [WorkflowRunRecord] {
+        state.withLock { $0.runs.values.filter { $0.status == .running }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) } }
+    }
+
+    public func appendHistory(runID: String, _ events: [WorkflowEvent]) async throws {
+        let stored = try events.map { try Self.persisted($0) }
+        try state.withLock { state in
+            var last = state.history[runID]?.last?.sequence ?? 0
+            for event in stored {
+                // Sequences only grow, so one that is not above the last was used already.
+                guard event.sequence > last else { throw StoreError.duplicate("history of \(runID) sequence \(event.sequence)") }
+                last = event.sequence
+            }
+            state.history[runID, default: []].append(contentsOf: stored)
+        }
+    }
+
+    public func history(runID: String, after: Int, limit: Int) async throws -> [WorkflowEvent] {
+        state.withLock { Array(($0.history[runID] ?? []).filter { $0.sequence > after }.prefix(max(0, limit))) }
     }
 
     // MARK: Coding

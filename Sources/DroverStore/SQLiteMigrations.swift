@@ -21,5 +21,21 @@ enum SQLiteMigrations {
         (2, [
             "CREATE TABLE events (sequence INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL)",
         ]),
+        (3, [
+            """
+            CREATE TABLE workflows (name TEXT NOT NULL, version INTEGER NOT NULL, tenant TEXT NOT NULL,
+                created_at REAL NOT NULL, data TEXT NOT NULL, PRIMARY KEY (name, version))
+            """,
+            """
+            CREATE TABLE workflow_runs (id TEXT PRIMARY KEY, workflow TEXT NOT NULL, tenant TEXT NOT NULL, status TEXT NOT NULL,
+                created_at REAL NOT NULL, data TEXT NOT NULL)
+            """,
+            "CREATE INDEX workflow_runs_status ON workflow_runs (status, created_at)",
+            "CREATE INDEX workflow_runs_workflow ON workflow_runs (workflow, created_at)",
+            """
+            CREATE TABLE workflow_history (run_id TEXT NOT NULL, sequence INTEGER NOT NULL, kind TEXT NOT NULL,
+                data TEXT NOT NULL, PRIMARY KEY (run_id, sequence)) WITHOUT ROWID
+            """,
+        ]),
     ]
 }

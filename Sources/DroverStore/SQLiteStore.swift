@@ -76,7 +76,7 @@ public final class SQLiteStore: Store, Service {
     }
 
     /// Runs one statement, refusing once the store is closed.
-    private func query(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [SQLiteRow] {
+    func query(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [SQLiteRow] {
         guard !closed.load(ordering: .acquiring) else { throw StoreError.unavailable("the store at \(path) is closed") }
         return try await connection.query(sql, binds)
     }
@@ -254,7 +254,7 @@ public final class SQLiteStore: Store, Service {
         try JSONCoding.string(value)
     }
 
-    private func decodeRows<T: Decodable>(_ type: T.Type, _ sql: String, _ binds: [SQLiteData]) async throws -> [T] {
+    func decodeRows<T: Decodable>(_ type: T.Type, _ sql: String, _ binds: [SQLiteData]) async throws -> [T] {
         let rows = try await query(sql, binds)
         let decoder = JSONCoding.decoder()
         return try rows.map { row in

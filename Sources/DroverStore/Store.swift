@@ -59,6 +59,32 @@ public protocol Store: Sendable {
     func openTasks() async throws -> [TaskRecord]
     /// The newest `limit` tasks of one agent, newest first.
     func tasks(agentID: String, limit: Int) async throws -> [TaskRecord]
+
+    // MARK: Workflows
+
+    /// Stores a version of a definition; throws `StoreError.duplicate` if that name and version exist.
+    func insertWorkflow(_ workflow: WorkflowRecord) async throws
+    /// One version of a definition (the newest when `version` is `nil`), or `nil`.
+    func workflow(name: String, version: Int?) async throws -> WorkflowRecord?
+    /// The newest version of every definition, by name.
+    func workflows() async throws -> [WorkflowRecord]
+
+    /// Stores a new run; throws `StoreError.duplicate` if the id exists.
+    func insertRun(_ run: WorkflowRunRecord) async throws
+    /// Overwrites a run's record.
+    func updateRun(_ run: WorkflowRunRecord) async throws
+    /// The run with this id, or `nil`.
+    func run(id: String) async throws -> WorkflowRunRecord?
+    /// Runs matching the filter, newest first.
+    func runs(_ filter: WorkflowRunFilter) async throws -> [WorkflowRunRecord]
+    /// Runs still `running`, oldest first: what a starting manager resumes.
+    func openRuns() async throws -> [WorkflowRunRecord]
+
+    /// Appends events to a run's history, all or none. Each carries its sequence number;
+    /// a number already used throws `StoreError.duplicate`.
+    func appendHistory(runID: String, _ events: [WorkflowEvent]) async throws
+    /// A run's events with a sequence above `after`, oldest first, at most `limit`.
+    func history(runID: String, after: Int, limit: Int) async throws -> [WorkflowEvent]
 }
 
 /// Errors a store reports.

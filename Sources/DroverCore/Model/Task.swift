@@ -37,13 +37,16 @@ public struct TaskRecord: Codable, Sendable, Hashable {
     public var completedAt: Date?
     /// After this instant an unanswered task is `timed_out`.
     public var deadline: Date
+    /// Set when a workflow step sent the task.
+    public var workflow: WorkflowTaskContext?
 
     public init(
         id: String, agentID: String, tenant: String, input: JSONValue, status: TaskStatus = .queued,
         output: JSONValue? = nil, error: String? = nil, attempt: Int = 0, generation: Int? = nil,
         nodeID: String? = nil, timeoutSeconds: Double, createdAt: Date, dispatchedAt: Date? = nil,
-        completedAt: Date? = nil, deadline: Date
+        completedAt: Date? = nil, deadline: Date, workflow: WorkflowTaskContext? = nil
     ) {
+        self.workflow = workflow
         self.id = id
         self.agentID = agentID
         self.tenant = tenant
@@ -62,7 +65,7 @@ public struct TaskRecord: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, tenant, input, status, output, error, attempt, generation, deadline
+        case id, tenant, input, status, output, error, attempt, generation, deadline, workflow
         case agentID = "agent_id"
         case nodeID = "node_id"
         case timeoutSeconds = "timeout_s"

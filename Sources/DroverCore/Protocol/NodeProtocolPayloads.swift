@@ -191,8 +191,14 @@ public enum NodeProtocol {
         public var input: JSONValue
         public var attempt: Int
         public var timeoutSeconds: Double
+        /// For a workflow's task: the run, step and step attempt, so the agent can be idempotent.
+        public var workflow: WorkflowTaskContext?
 
-        public init(taskID: String, agentID: String, generation: Int, input: JSONValue, attempt: Int, timeoutSeconds: Double) {
+        public init(
+            taskID: String, agentID: String, generation: Int, input: JSONValue, attempt: Int, timeoutSeconds: Double,
+            workflow: WorkflowTaskContext? = nil
+        ) {
+            self.workflow = workflow
             self.taskID = taskID
             self.agentID = agentID
             self.generation = generation
@@ -202,7 +208,7 @@ public enum NodeProtocol {
         }
 
         enum CodingKeys: String, CodingKey {
-            case generation, input, attempt
+            case generation, input, attempt, workflow
             case taskID = "task_id"
             case agentID = "agent_id"
             case timeoutSeconds = "timeout_s"

@@ -8,8 +8,15 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     public var code: String
     public var message: String
     public var headers: HTTPFields
+    public var path: String?
+    public var problems: [WorkflowProblem]?
 
-    public init(_ status: HTTPResponse.Status, code: String, _ message: String, headers: HTTPFields = [:]) {
+    public init(
+        _ status: HTTPResponse.Status, code: String, _ message: String, headers: HTTPFields = [:], path: String? = nil,
+        problems: [WorkflowProblem]? = nil
+    ) {
+        self.path = path
+        self.problems = problems
         self.status = status
         self.code = code
         self.message = message
@@ -19,11 +26,17 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     public var description: String { "\(status.code) \(code): \(message)" }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        try JSONResponse.make(APIErrorBody(code: code, message: message), status: status, headers: headers)
+        try JSONResponse.make(APIErrorBody(code: code, message: message, path: path, problems: problems), status: status, headers: headers)
     }
 
     static func notFound(_ what: String, _ id: String) -> APIError {
         APIError(.notFound, code: "not_found", "\(what) '\(id)' does not exist")
+    }
+
+    /// 422 for a workflow definition that cannot run, naming the first fault and listing all.
+    static func invalidWorkflow(_ first: WorkflowProblem, all: [WorkflowProblem]) -> APIError {
+        let more = all.count > 1 ? " (and \(all.count - 1) more)" : ""
+        return APIError(.unprocessableContent, code: "invalid_workflow", "\(first.description)\(more)", path: first.path, problems: all)
     }
 
     static func badRequest(_ message: String) -> APIError {

@@ -49,6 +49,8 @@ public struct DroverManagerApp: Sendable {
         AgentRoutes(controller: controller).addRoutes(to: cluster)
         ActionRoutes(controller: controller).addRoutes(to: cluster)
         TaskRoutes(controller: controller).addRoutes(to: router.group("api/v1/tasks"))
+        let workflows = WorkflowEngine(controller: controller)
+        WorkflowRoutes(engine: workflows).addRoutes(to: router.group("api/v1/workflows"))
         router.get("api/v1/events") { request, _ in
             let after = request.uri.queryParameters.get("after").flatMap(Int.init) ?? 0
             let limit = min(max(request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 100, 1), 1_000)
@@ -77,6 +79,7 @@ public struct DroverManagerApp: Sendable {
         var services: [any Service] = []
         if let service = opened.service { services.append(service) }
         services.append(ManagerLoop(controller: controller, interval: configuration.reconcileInterval))
+        services.append(workflows)
         services.append(app)
         return DroverManagerApp(configuration: configuration, adminToken: token, tokenWasGenerated: generated, services: services)
     }

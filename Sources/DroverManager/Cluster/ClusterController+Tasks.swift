@@ -68,7 +68,7 @@ extension ClusterController {
     }
 
     /// Sends one task if its agent runs at the current generation on a connected node.
-    private func dispatch(_ task: TaskRecord, agent: AgentRecord, reported: [NodeProtocol.RunningAgent]) async throws {
+    func dispatch(_ task: TaskRecord, agent: AgentRecord, reported: [NodeProtocol.RunningAgent]) async throws {
         let now = Date()
         if now >= task.deadline {
             try await finish(task, status: .timedOut, error: "no result within \(task.timeoutSeconds) s")
@@ -92,7 +92,7 @@ extension ClusterController {
         guard try await store.updateOpenTask(sent) else { return }
         let run = NodeProtocol.TaskRun(
             taskID: task.id, agentID: agent.id, generation: agent.generation, input: task.input, attempt: sent.attempt,
-            timeoutSeconds: max(0.001, task.deadline.timeIntervalSince(now))
+            timeoutSeconds: max(0.001, task.deadline.timeIntervalSince(now)), workflow: task.workflow
         )
         if await sessions.dispatch(run, to: nodeID) {
             metrics.tasksDispatched.increment()
@@ -124,6 +124,7 @@ extension ClusterController {
         if try await store.updateOpenTask(done) {
             metrics.taskFinished(done)
             await waiters.finished(done)
+            notifyWorkflow(done)
         }
     }
 
@@ -135,6 +136,7 @@ extension ClusterController {
         if try await store.updateOpenTask(done) {
             metrics.taskFinished(done)
             await waiters.finished(done)
+            notifyWorkflow(done)
         }
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 
 /// How a node runs agents of a type.
 public enum AgentDriverKind: String, Sendable, Hashable, CaseIterable {
-    /// Compiled into the node: `echo`, `sleep`, `fail`, `counter`.
+    /// Compiled into the node: `echo`, `sleep`, `fail`, `counter`, `wordcount`, `sum`.
     case builtin
     /// Any program, speaking JSON Lines on stdin/stdout (docs/agent-protocol.md).
     case process
@@ -50,7 +50,7 @@ public struct AgentCatalog: Sendable {
     public private(set) var entries: [String: AgentTypeEntry]
 
     /// Names of the agents compiled into the node.
-    public static let builtinNames = ["counter", "echo", "fail", "sleep"]
+    public static let builtinNames = ["counter", "echo", "fail", "sleep", "sum", "wordcount"]
 
     /// A catalog holding only the builtins.
     public init() {

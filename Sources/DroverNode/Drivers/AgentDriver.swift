@@ -18,6 +18,8 @@ struct AgentTask: Sendable, Hashable {
     var input: JSONValue
     var attempt: Int
     var timeoutSeconds: Double
+    /// The workflow run, step and step attempt that sent the task, if any.
+    var workflow: WorkflowTaskContext? = nil
 }
 
 /// How one task ended.

@@ -9,7 +9,8 @@ enum AgentLine: Sendable, Hashable {
     /// First line after start: who the agent is, its config and its restored state.
     case initialize(agentID: String, agentType: String, generation: Int, config: JSONValue, state: JSONValue?)
     /// Run a task; answer with `result` or `error` carrying the same `task_id`.
-    case task(taskID: String, input: JSONValue, attempt: Int, timeoutSeconds: Double?)
+    /// `workflow` names the run, step and step attempt when a workflow sent it.
+    case task(taskID: String, input: JSONValue, attempt: Int, timeoutSeconds: Double?, workflow: WorkflowTaskContext? = nil)
     /// Finish up and exit.
     case shutdown
 
@@ -40,9 +41,16 @@ enum AgentLineCodec {
                 "type": "init", "agent_id": .string(agentID), "agent_type": .string(agentType),
                 "generation": .int(generation), "config": config, "state": state ?? .null,
             ]
-        case .task(let taskID, let input, let attempt, let timeout):
+        case .task(let taskID, let input, let attempt, let timeout, let workflow):
             var members: [String: JSONValue] = ["type": "task", "task_id": .string(taskID), "input": input, "attempt": .int(attempt)]
             if let timeout { members["timeout_s"] = .double(timeout) }
+            if let workflow {
+                var context: [String: JSONValue] = [
+                    "run_id": .string(workflow.runID), "step_id": .string(workflow.stepID), "attempt": .int(workflow.attempt),
+                ]
+                if let item = workflow.item { context["item"] = .int(item) }
+                members["workflow"] = .object(context)
+            }
             value = .object(members)
         case .shutdown:
             value = ["type": "shutdown"]
@@ -99,8 +107,12 @@ enum AgentLineCodec {
                 let state: JSONValue? = object["state"] == .null ? nil : object["state"]
                 return .line(.initialize(agentID: agentID, agentType: agentType, generation: generation, config: object["config"] ?? .null, state: state))
             case "task":
+                var workflow: WorkflowTaskContext?
+                if let context = object["workflow"], let run = context["run_id"]?.stringValue, let step = context["step_id"]?.stringValue {
+                    workflow = WorkflowTaskContext(runID: run, stepID: step, item: context["item"]?.intValue, attempt: context["attempt"]?.intValue ?? 1)
+                }
                 return .line(.task(taskID: try taskID(), input: object["input"] ?? .null, attempt: object["attempt"]?.intValue ?? 1,
-                                   timeoutSeconds: object["timeout_s"]?.doubleValue))
+                                   timeoutSeconds: object["timeout_s"]?.doubleValue, workflow: workflow))
             case "shutdown":
                 return .line(.shutdown)
             default:

@@ -21,9 +21,12 @@ struct BuiltinDriver: AgentDriver {
 ///   tasks seen is checkpointed as `{"seen": n}`, so a restart does not reset it.
 /// - `counter`: state `{"count": n}`; input `{"add": k}` (default 1) adds k, checkpoints and
 ///   returns `{"count": n}`.
+/// - `wordcount`: input `{"text": "..."}` (or a string) → `{"words": n, "characters": c}`.
+/// - `sum`: input `{"values": [...], "field": "words"}` → `{"sum": s, "count": n}`: adds the
+///   numbers in `values`, or each object's `field` (nulls and missing fields are skipped).
 actor BuiltinAgentInstance: AgentInstance {
     enum Kind: String, Sendable {
-        case echo, sleep, fail, counter
+        case echo, sleep, fail, counter, wordcount, sum
     }
 
     nonisolated let pid: Int32? = nil
@@ -43,7 +46,7 @@ actor BuiltinAgentInstance: AgentInstance {
         switch kind {
         case .counter: count = launch.state?["count"]?.intValue ?? 0
         case .fail: count = launch.state?["seen"]?.intValue ?? 0
-        case .echo, .sleep: count = 0
+        case .echo, .sleep, .wordcount, .sum: count = 0
         }
         (events, continuation) = AsyncStream.makeStream(of: AgentEvent.self)
     }
@@ -74,6 +77,14 @@ actor BuiltinAgentInstance: AgentInstance {
                 return .failure("builtin 'fail' agent fails its first \(failures) tasks; this was task \(count)")
             }
             return .success(task.input)
+        case .wordcount:
+            guard let text = task.input["text"]?.stringValue ?? task.input.stringValue else {
+                return .failure("wordcount: input needs 'text', a string")
+            }
+            let words = text.split(whereSeparator: { $0.isWhitespace || $0.isNewline }).count
+            return .success(["words": .int(words), "characters": .int(text.count)])
+        case .sum:
+            return Self.sum(task.input)
         case .counter:
             let add: Int
             switch task.input["add"] {
@@ -88,6 +99,25 @@ actor BuiltinAgentInstance: AgentInstance {
             continuation.yield(.checkpoint(["count": .int(count)]))
             return .success(["count": .int(count)])
         }
+    }
+
+    /// The `sum` agent's work: numbers in `values`, or each object's `field`.
+    static func sum(_ input: JSONValue) -> TaskOutcome {
+        guard let values = input["values"]?.arrayValue else { return .failure("sum: input needs 'values', a list") }
+        let field = input["field"]?.stringValue
+        var total = 0.0
+        var counted = 0
+        var allWhole = true
+        for value in values {
+            let picked = field.map { value[$0] ?? .null } ?? value
+            guard picked != .null else { continue }
+            guard let number = picked.doubleValue else { return .failure("sum: \(field.map { "'\($0)' of " } ?? "")an item is not a number") }
+            if picked.intValue == nil { allWhole = false }
+            total += number
+            counted += 1
+        }
+        let sum: JSONValue = allWhole && abs(total) < 9e15 ? .int(Int(total)) : .double(total)
+        return .success(["sum": sum, "count": .int(counted)])
     }
 
     func stop() async {

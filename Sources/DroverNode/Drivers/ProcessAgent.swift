@@ -123,7 +123,7 @@ actor ProcessAgentInstance: AgentInstance {
                 }
                 pending[taskID] = continuation
                 writer.send(AgentLineCodec.encode(.task(
-                    taskID: taskID, input: task.input, attempt: task.attempt, timeoutSeconds: task.timeoutSeconds
+                    taskID: taskID, input: task.input, attempt: task.attempt, timeoutSeconds: task.timeoutSeconds, workflow: task.workflow
                 )))
             }
         } onCancel: {

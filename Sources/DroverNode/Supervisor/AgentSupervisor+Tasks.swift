@@ -88,7 +88,7 @@ extension AgentSupervisor {
             switch record.status {
             case .running:
                 if let instance = record.instance {
-                    let task = AgentTask(taskID: run.taskID, input: run.input, attempt: run.attempt, timeoutSeconds: run.timeoutSeconds)
+                    let task = AgentTask(taskID: run.taskID, input: run.input, attempt: run.attempt, timeoutSeconds: run.timeoutSeconds, workflow: run.workflow)
                     return .completed(await instance.perform(task))
                 }
                 await waitForChange(of: run.agentID)

@@ -1,0 +1,106 @@
+import DroverCore
+import DroverStore
+import Foundation
+import Hummingbird
+import Yams
+
+/// `/api/v1/workflows...`: definitions, runs, their histories, signals and cancellation.
+struct WorkflowRoutes: Sendable {
+    let engine: WorkflowEngine
+    /// Until tenants arrive with the security work, everything belongs to `default`.
+    let tenant = "default"
+
+    func addRoutes(to group: RouterGroup<ManagerRequestContext>) {
+        group.post { request, context in
+            let definition = try await Self.decodeDefinition(request, context: context)
+            let (record, created) = try await engine.register(definition, tenant: tenant)
+            return try JSONResponse.make(record, status: created ? .created : .ok)
+        }
+        group.get { _, _ in
+            try JSONResponse.make(ListResponse(items: try await engine.store.workflows()))
+        }
+        group.get("runs") { request, _ in
+            let query = request.uri.queryParameters
+            var filter = WorkflowRunFilter(workflow: query.get("workflow"), before: query.get("before"))
+            if let status = query.get("status") {
+                guard let parsed = WorkflowRunStatus(rawValue: status) else {
+                    let names = WorkflowRunStatus.allCases.map(\.rawValue).joined(separator: ", ")
+                    throw APIError.badRequest("status '\(status.prefix(40))' is not one of \(names)")
+                }
+                filter.status = parsed
+            }
+            filter.limit = min(max(query.get("limit").flatMap(Int.init) ?? 50, 1), 1_000)
+            let runs = try await engine.store.runs(filter)
+            return try JSONResponse.make(RunPage(items: runs, next: runs.count == filter.limit ? runs.last?.id : nil))
+        }
+        group.get("runs/:id") { _, context in
+            let id = try context.parameters.require("id")
+            guard let view = try await engine.view(runID: id) else { throw APIError.notFound("run", id) }
+            return try JSONResponse.make(view)
+        }
+        group.get("runs/:id/history") { request, context in
+            let id = try context.parameters.require("id")
+            guard try await engine.store.run(id: id) != nil else { throw APIError.notFound("run", id) }
+            let after = request.uri.queryParameters.get("after").flatMap(Int.init) ?? 0
+            let limit = min(max(request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 1_000, 1), 10_000)
+            return try JSONResponse.make(ListResponse(items: try await engine.store.history(runID: id, after: after, limit: limit)))
+        }
+        group.post("runs/:id/cancel") { _, context in
+            let id = try context.parameters.require("id")
+            return try JSONResponse.make(try await engine.cancel(runID: id), status: .accepted)
+        }
+        group.post("runs/:id/signal/:name") { request, context in
+            let id = try context.parameters.require("id")
+            let name = try context.parameters.require("name")
+            let payload = try await JSONResponse.decodeOptional(JSONValue.self, from: request, context: context) ?? .null
+            return try JSONResponse.make(try await engine.signal(runID: id, name: name, payload: payload), status: .accepted)
+        }
+        group.get(":name") { request, context in
+            let name = try context.parameters.require("name")
+            let version = request.uri.queryParameters.get("version").flatMap(Int.init)
+            guard let record = try await engine.store.workflow(name: name, version: version) else { throw APIError.notFound("workflow", name) }
+            return try JSONResponse.make(record)
+        }
+        group.post(":name/runs") { request, context in
+            let name = try context.parameters.require("name")
+            let body = try await JSONResponse.decodeOptional(WorkflowRunRequest.self, from: request, context: context) ?? WorkflowRunRequest()
+            let run = try await engine.startRun(workflow: name, request: body, tenant: tenant)
+            guard request.uri.queryParameters.get("wait") == "true" else { return try JSONResponse.make(run, status: .created) }
+            let limit = min(max(request.uri.queryParameters.get("timeout_s").flatMap(Double.init) ?? 60, 0), 3_600)
+            let deadline = ContinuousClock.now + .milliseconds(Int64(limit * 1_000))
+            while ContinuousClock.now < deadline, try await engine.store.run(id: run.id)?.status == .running {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            guard let view = try await engine.view(runID: run.id) else { throw APIError.notFound("run", run.id) }
+            return try JSONResponse.make(view, status: view.status.isFinal ? .ok : .accepted)
+        }
+    }
+
+    /// A definition from a JSON body, or a YAML one when the content type says YAML.
+    static func decodeDefinition(_ request: Request, context: ManagerRequestContext) async throws -> WorkflowDefinition {
+        let type = request.headers[.contentType]?.lowercased() ?? ""
+        guard type.contains("yaml") else { return try await JSONResponse.decode(WorkflowDefinition.self, from: request, context: context) }
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: context.maxUploadSize)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw APIError(.contentTooLarge, code: "body_too_large", "request body is over the \(context.maxUploadSize)-byte limit")
+        }
+        let text = String(decoding: buffer.readableBytesView, as: UTF8.self)
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw APIError.badRequest("request body is empty; expected a workflow") }
+        do {
+            return try YAMLDecoder().decode(WorkflowDefinition.self, from: text)
+        } catch let error as DecodingError {
+            throw APIError(.badRequest, code: "invalid_body", describeDecodingError(error))
+        } catch {
+            throw APIError(.badRequest, code: "invalid_yaml", "body is not valid YAML: \(String(describing: error).prefix(300))")
+        }
+    }
+}
+
+/// A page of runs, newest first; `next` is the `before` cursor for the following page.
+struct RunPage: Codable, Sendable {
+    var items: [WorkflowRunRecord]
+    var next: String?
+}

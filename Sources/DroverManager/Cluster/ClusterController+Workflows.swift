@@ -1,0 +1,36 @@
+import DroverCore
+import DroverStore
+import Foundation
+
+/// What the workflow engine asks of the cluster: tasks for its steps, agents for its runs.
+extension ClusterController {
+    /// Stores and sends the task of one step attempt. Idempotent by task id: a task that exists
+    /// already (a resumed run resubmitting) is returned as stored.
+    func submitWorkflowTask(id: String, agentID: String, input: JSONValue, timeoutSeconds: Double, context: WorkflowTaskContext) async throws -> TaskRecord {
+        if let existing = try await store.task(id: id) { return existing }
+        guard let agent = try await store.agent(id: agentID), agent.desiredState == .running else {
+            throw APIError(.conflict, code: "agent_undeployed", "agent '\(agentID)' is not deployed")
+        }
+        let timeout = min(max(timeoutSeconds, 0.001), configuration.maxTaskTimeout)
+        let now = Date()
+        let task = TaskRecord(
+            id: id, agentID: agentID, tenant: agent.tenant, input: input, timeoutSeconds: timeout, createdAt: now,
+            deadline: now.addingTimeInterval(timeout), workflow: context
+        )
+        do {
+            try await store.insertTask(task)
+        } catch StoreError.duplicate {
+            return try await store.task(id: id) ?? task
+        }
+        metrics.tasksSubmitted.increment()
+        try await dispatch(task, agent: agent, reported: await sessions.reported[agent.nodeID ?? ""] ?? [])
+        return task
+    }
+
+    /// Hands a final workflow task to the engine.
+    func notifyWorkflow(_ task: TaskRecord) {
+        guard task.workflow != nil else { return }
+        let observer = workflowTaskObserver.withLock { $0 }
+        observer?(task)
+    }
+}

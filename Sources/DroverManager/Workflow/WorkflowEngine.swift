@@ -1,0 +1,145 @@
+import DroverCore
+import DroverStore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Durable workflows: registers definitions, starts runs, and drives them with one loop.
+///
+/// Every transition is appended to the run's history before anything is done about it, so a
+/// manager killed at any point resumes each run from its history on the next start
+/// (`WorkflowRunner.recover`). The loop is the only writer of a run's history; API calls
+/// that change a run (start, signal, cancel) go through its inbox.
+public final class WorkflowEngine: Service, Sendable, CustomStringConvertible {
+    let controller: ClusterController
+    let inbox = WorkflowInbox()
+    let metrics = WorkflowMetrics()
+
+    public var description: String { "WorkflowEngine" }
+
+    init(controller: ClusterController) {
+        self.controller = controller
+        let inbox = self.inbox
+        controller.workflowTaskObserver.withLock { $0 = { task in inbox.post(.taskFinished(task)) } }
+    }
+
+    var store: any Store { controller.store }
+
+    /// Runs the loop until graceful shutdown.
+    public func run() async throws {
+        let runner = WorkflowRunner(controller: controller, inbox: inbox, metrics: metrics)
+        await runner.recover()
+        let inbox = self.inbox
+        await withGracefulShutdownHandler {
+            while !inbox.isClosed {
+                let wait: Duration
+                if let wakeup = runner.nextWakeup {
+                    wait = .milliseconds(Int64(min(max(wakeup.timeIntervalSinceNow, 0.001), 1) * 1_000))
+                } else {
+                    wait = .seconds(1)
+                }
+                let batch = await inbox.next(timeout: wait)
+                if inbox.isClosed { break }
+                await runner.process(batch)
+            }
+        } onGracefulShutdown: {
+            inbox.close()
+        }
+        // Anyone still waiting for an answer gets one.
+        for input in await inbox.next(timeout: .zero) { Self.refuse(input) }
+    }
+
+    private static func refuse(_ input: WorkflowInput) {
+        let error = APIError(.serviceUnavailable, code: "shutting_down", "the manager is shutting down")
+        switch input {
+        case .start(_, _, let reply): reply?.fail(error)
+        case .signal(_, _, _, let reply), .cancel(_, let reply): reply.fail(error)
+        case .view(_, let reply): reply.fail(error)
+        case .taskFinished, .childFinished, .warmPools: break
+        }
+    }
+
+    // MARK: Definitions
+
+    /// Validates and stores a definition; an unchanged one keeps its version.
+    func register(_ definition: WorkflowDefinition, tenant: String) async throws -> (WorkflowRecord, created: Bool) {
+        let known = Set(try await store.workflows().map(\.name))
+        let problems = WorkflowValidator.problems(in: definition, knownWorkflows: known)
+        if let first = problems.first {
+            throw APIError.invalidWorkflow(first, all: problems)
+        }
+        let current = try await store.workflow(name: definition.name, version: nil)
+        if let current, current.definition == definition { return (current, false) }
+        let record = WorkflowRecord(
+            name: definition.name, version: (current?.version ?? 0) + 1, tenant: tenant, definition: definition, createdAt: Date()
+        )
+        do {
+            try await store.insertWorkflow(record)
+        } catch StoreError.duplicate {
+            throw APIError(.conflict, code: "workflow_changed", "workflow '\(definition.name)' was registered at the same time; try again")
+        }
+        if definition.pools?.values.contains(where: { $0.poolConfig.warmUp }) == true { inbox.post(.warmPools(record)) }
+        return (record, true)
+    }
+
+    // MARK: Runs
+
+    /// Starts a run of the newest (or the given) version of a workflow.
+    func startRun(workflow name: String, request: WorkflowRunRequest, tenant: String) async throws -> WorkflowRunRecord {
+        guard let workflow = try await store.workflow(name: name, version: request.version) else {
+            if let version = request.version { throw APIError.notFound("workflow version", "\(name) v\(version)") }
+            throw APIError.notFound("workflow", name)
+        }
+        let input = request.input ?? .object([:])
+        guard case .object = input else { throw APIError.badRequest("input must be a JSON object") }
+        let problems = WorkflowValidator.inputProblems(input, schema: workflow.definition.inputSchema)
+        if let first = problems.first { throw APIError(.unprocessableContent, code: "invalid_input", first.description) }
+        if let runID = request.runID {
+            guard WorkflowValidator.isValidName(runID, maxLength: 96) else {
+                throw APIError.badRequest("run_id '\(runID.prefix(64))' is invalid: use 1 to 96 letters, digits, '.', '_' or '-'")
+            }
+            if let existing = try await store.run(id: runID) {
+                guard existing.workflow == name else {
+                    throw APIError(.conflict, code: "run_exists", "run '\(runID)' exists for another workflow")
+                }
+                return existing
+            }
+        }
+        let now = Date()
+        let record = WorkflowRunRecord(
+            id: request.runID ?? Identifiers.make("run"), workflow: name, version: workflow.version, tenant: tenant, input: input,
+            createdAt: now, updatedAt: now
+        )
+        return try await ask { .start(record, workflow.definition, reply: $0) }
+    }
+
+    /// A run as it is now, with every step.
+    func view(runID: String) async throws -> WorkflowRunView? {
+        if let live = try await ask({ WorkflowInput.view(runID: runID, reply: $0) }) { return live }
+        guard let record = try await store.run(id: runID) else { return nil }
+        guard let workflow = try await store.workflow(name: record.workflow, version: record.version) else {
+            throw APIError(.conflict, code: "workflow_missing", "workflow '\(record.workflow)' version \(record.version) is no longer stored")
+        }
+        let history = try await store.history(runID: runID, after: 0, limit: Int.max)
+        let machine = WorkflowMachine.replay(runID: runID, definition: workflow.definition, history: history)
+        return WorkflowRunView(record: record, machine: machine)
+    }
+
+    func signal(runID: String, name: String, payload: JSONValue) async throws -> WorkflowRunView {
+        guard WorkflowValidator.isValidName(name, maxLength: 64) else {
+            throw APIError.badRequest("signal name '\(name.prefix(64))' is invalid: use letters, digits, '.', '_' or '-'")
+        }
+        return try await ask { .signal(runID: runID, name: name, payload: payload, reply: $0) }
+    }
+
+    func cancel(runID: String) async throws -> WorkflowRunView {
+        try await ask { .cancel(runID: runID, reply: $0) }
+    }
+
+    private func ask<Value: Sendable>(_ make: (WorkflowInput.Reply<Value>) -> WorkflowInput) async throws -> Value {
+        guard !inbox.isClosed else { throw APIError(.serviceUnavailable, code: "shutting_down", "the manager is shutting down") }
+        return try await withCheckedThrowingContinuation { continuation in
+            inbox.post(make(WorkflowInput.Reply(continuation: continuation)))
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import DroverCore
+import DroverStore
+import Foundation
+
+/// Picking runs up again after a restart (or after a failed history append).
+extension WorkflowRunner {
+    /// Loads every open run from the store, replays its history, and carries on: work whose
+    /// answer arrived while the manager was away is taken, work that never left is sent again,
+    /// and runs whose end was recorded but not acted on are finished.
+    func recover() async {
+        do {
+            pools.recover(agents: try await store.agents(), workflows: try await store.workflows(), now: Date())
+            let open = try await store.openRuns()
+            await resume(runIDs: open.map(\.id))
+            if !open.isEmpty { logger.info("workflow runs resumed", metadata: ["runs": "\(open.count)"]) }
+        } catch {
+            logger.error("could not resume workflow runs", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Rebuilds the named runs from their histories and resumes them.
+    func resume(runIDs: [String]) async {
+        var resumed: Set<String> = []
+        for runID in runIDs {
+            do {
+                guard let record = try await store.run(id: runID), record.status == .running else { continue }
+                guard let workflow = try await store.workflow(name: record.workflow, version: record.version) else {
+                    var failed = record
+                    failed.status = .failed
+                    failed.error = "workflow '\(record.workflow)' version \(record.version) is no longer stored"
+                    failed.finishedAt = Date()
+                    try await store.updateRun(failed)
+                    continue
+                }
+                let history = try await store.history(runID: runID, after: 0, limit: Int.max)
+                var machine = WorkflowMachine.replay(runID: runID, definition: workflow.definition, history: history)
+                if history.isEmpty {
+                    let started = machine.start(input: record.input, now: Date())
+                    try await store.appendHistory(runID: runID, started)
+                }
+                active[runID] = ActiveRun(record: record, machine: machine)
+                if machine.status.isFinal {
+                    await finish(runID: runID)
+                    continue
+                }
+                await resumeWork(runID: runID, machine: machine, history: history)
+                resumed.insert(runID)
+            } catch {
+                logger.error("could not resume a workflow run", metadata: ["run": "\(runID)", "error": "\(error)"])
+            }
+        }
+        if !resumed.isEmpty { await process([], resumed: resumed) }
+    }
+
+    /// For each attempt in flight: take its answer if it came, send it again if it never left.
+    private func resumeWork(runID: String, machine: WorkflowMachine, history: [WorkflowEvent]) async {
+        let inFlight = machine.inFlight
+        guard !inFlight.isEmpty else { return }
+        let wanted = Set(inFlight.compactMap { $0.taskID ?? $0.childRunID })
+        var sentBy: [String: WorkflowEvent] = [:]
+        for event in history {
+            if let id = event.taskID ?? event.childRunID, wanted.contains(id) { sentBy[id] = event }
+        }
+        for work in inFlight {
+            if let taskID = work.taskID {
+                let stored = try? await store.task(id: taskID)
+                if let stored {
+                    if stored.status.isFinal { inbox.post(.taskFinished(stored)) }
+                    continue
+                }
+                guard var event = sentBy[taskID] else { continue }
+                if event.agentID == nil, let agentID = machine.steps[work.step]?.agentID { event.agentID = agentID }
+                await submit(event, runID: runID)
+            } else if let childID = work.childRunID, let event = sentBy[childID] {
+                await startChild(event, parentID: runID)
+            }
+        }
+    }
+}
