@@ -116,6 +116,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "drover-bench-workflow",
+            dependencies: ["DroverTestSupport", "DroverClient", "DroverCore"],
+            path: "Benchmarks/WorkflowBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "drover-bench-placement",
             dependencies: ["DroverCore"],
             path: "Benchmarks/PlacementBenchmark",

@@ -148,6 +148,8 @@ public final class InMemoryStore: Store {
 
     public func run(id: String) async throws -> WorkflowRunRecord? { state.withLock { $0.runs[id] } }
 
+    public func runStatus(id: String) async throws -> WorkflowRunStatus? { state.withLock { $0.runs[id]?.status } }
+
     public func runs(_ filter: WorkflowRunFilter) async throws -> [WorkflowRunRecord] {
         state.withLock { state in
             var runs = state.runs.values.filter { run in

@@ -67,6 +67,11 @@ extension SQLiteStore {
         try await decodeRows(WorkflowRunRecord.self, "SELECT id, data FROM workflow_runs WHERE id = ?", [.text(id)]).first
     }
 
+    public func runStatus(id: String) async throws -> WorkflowRunStatus? {
+        try await query("SELECT status FROM workflow_runs WHERE id = ?", [.text(id)]).first?.column("status")?.string
+            .flatMap(WorkflowRunStatus.init(rawValue:))
+    }
+
     public func runs(_ filter: WorkflowRunFilter) async throws -> [WorkflowRunRecord] {
         var conditions: [String] = []
         var binds: [SQLiteData] = []

@@ -13,6 +13,8 @@ public final class SQLiteStore: Store, Service {
     private let connection: SQLiteConnection
     private let logger: Logger
     private let closed = Atomic<Bool>(false)
+    /// Agents are read for every task; this process is the database's only writer.
+    private let agentCache = RecordCache<AgentRecord>()
     public let path: String
 
     private init(connection: SQLiteConnection, path: String, logger: Logger) {
@@ -154,6 +156,13 @@ public final class SQLiteStore: Store, Service {
     // MARK: Agents
 
     public func upsertAgent(_ agent: AgentRecord) async throws {
+        let text = try Self.encode(agent)
+        // Cached as it reads back from its JSON (dates at millisecond precision), like a read.
+        let stored = try JSONCoding.decoder().decode(AgentRecord.self, from: Data(text.utf8))
+        try await agentCache.write(agent.id, record: stored) { try await insertAgentRow(agent, text: text) }
+    }
+
+    private func insertAgentRow(_ agent: AgentRecord, text: String) async throws {
         _ = try await query(
             """
             INSERT INTO agents (id, tenant, node_id, status, created_at, data) VALUES (?, ?, ?, ?, ?, ?)
@@ -162,13 +171,15 @@ public final class SQLiteStore: Store, Service {
             """,
             [
                 .text(agent.id), .text(agent.tenant), agent.nodeID.map { .text($0) } ?? .null, .text(agent.status.rawValue),
-                .float(agent.createdAt.timeIntervalSince1970), .text(try Self.encode(agent)),
+                .float(agent.createdAt.timeIntervalSince1970), .text(text),
             ]
         )
     }
 
     public func agent(id: String) async throws -> AgentRecord? {
-        try await decodeRows(AgentRecord.self, "SELECT id, data FROM agents WHERE id = ?", [.text(id)]).first
+        try await agentCache.read(id) {
+            try await decodeRows(AgentRecord.self, "SELECT id, data FROM agents WHERE id = ?", [.text(id)]).first
+        }
     }
 
     public func agents() async throws -> [AgentRecord] {
@@ -176,7 +187,9 @@ public final class SQLiteStore: Store, Service {
     }
 
     public func deleteAgent(id: String) async throws -> Bool {
-        !(try await query("DELETE FROM agents WHERE id = ? RETURNING id", [.text(id)])).isEmpty
+        try await agentCache.write(id, record: nil) {
+            !(try await query("DELETE FROM agents WHERE id = ? RETURNING id", [.text(id)])).isEmpty
+        }
     }
 
     // MARK: Tasks
@@ -269,8 +282,10 @@ public final class SQLiteStore: Store, Service {
     }
 
     /// Runs raw SQL; for tests that need to damage a row on purpose.
+    /// Raw SQL goes around the record cache, so the cache is emptied.
     func execute(_ sql: String, _ binds: [SQLiteData] = []) async throws {
         _ = try await query(sql, binds)
+        agentCache.removeAll()
     }
 
     /// The first column of each row of `sql` as text; for tests that look at the indexed columns.

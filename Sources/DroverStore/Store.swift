@@ -75,6 +75,8 @@ public protocol Store: Sendable {
     func updateRun(_ run: WorkflowRunRecord) async throws
     /// The run with this id, or `nil`.
     func run(id: String) async throws -> WorkflowRunRecord?
+    /// Only the status of a run (cheap: no input or output is read), or `nil`.
+    func runStatus(id: String) async throws -> WorkflowRunStatus?
     /// Runs matching the filter, newest first.
     func runs(_ filter: WorkflowRunFilter) async throws -> [WorkflowRunRecord]
     /// Runs still `running`, oldest first: what a starting manager resumes.

@@ -99,6 +99,14 @@ public final class TestCluster: @unchecked Sendable {
         return process
     }
 
+    /// Stops every process and removes the cluster's folder (for top-level code, where
+    /// `deinit` never runs).
+    public func stopAll() async {
+        await manager?.stop(SIGKILL)
+        for node in nodes.values { await node.stop(SIGKILL) }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
     public func killManager() async {
         await manager?.stop(SIGKILL)
     }

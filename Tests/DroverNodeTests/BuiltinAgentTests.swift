@@ -75,5 +75,19 @@ struct BuiltinAgentTests {
         #expect(await agent.perform(task(["seconds": 0.05])) == .success(["slept": 0.05]))
         #expect(start.duration(to: .now) >= .milliseconds(50))
         #expect(await agent.perform(task(0)) == .success(["slept": 0]))
+        #expect(await agent.perform(task(["seconds": 0, "echo": ["item": 7]])) == .success(["slept": 0, "echo": ["item": 7]]))
+    }
+
+    @Test("wordcount counts words; sum adds numbers or a field, skipping nulls")
+    func wordcountAndSum() async {
+        let words = launch(.wordcount)
+        #expect(await words.perform(task(["text": "the quick\nbrown  fox"])) == .success(["words": 4, "characters": 20]))
+        #expect(await words.perform(task("one two")) == .success(["words": 2, "characters": 7]))
+        #expect(await words.perform(task(["text": 3])) == .failure("wordcount: input needs 'text', a string"))
+        let sum = launch(.sum)
+        #expect(await sum.perform(task(["values": [1, 2, 3]])) == .success(["sum": 6, "count": 3]))
+        #expect(await sum.perform(task(["values": [["words": 4], nil, ["words": 1.5]], "field": "words"])) == .success(["sum": 5.5, "count": 2]))
+        #expect(await sum.perform(task(["values": ["x"]])) == .failure("sum: an item is not a number"))
+        #expect(await sum.perform(task([:])) == .failure("sum: input needs 'values', a list"))
     }
 }

@@ -68,7 +68,7 @@ struct WorkflowRoutes: Sendable {
             guard request.uri.queryParameters.get("wait") == "true" else { return try JSONResponse.make(run, status: .created) }
             let limit = min(max(request.uri.queryParameters.get("timeout_s").flatMap(Double.init) ?? 60, 0), 3_600)
             let deadline = ContinuousClock.now + .milliseconds(Int64(limit * 1_000))
-            while ContinuousClock.now < deadline, try await engine.store.run(id: run.id)?.status == .running {
+            while ContinuousClock.now < deadline, try await engine.store.runStatus(id: run.id) == .running {
                 try await Task.sleep(for: .milliseconds(50))
             }
             guard let view = try await engine.view(runID: run.id) else { throw APIError.notFound("run", run.id) }

@@ -7,7 +7,6 @@ extension ClusterController {
     /// Stores and sends the task of one step attempt. Idempotent by task id: a task that exists
     /// already (a resumed run resubmitting) is returned as stored.
     func submitWorkflowTask(id: String, agentID: String, input: JSONValue, timeoutSeconds: Double, context: WorkflowTaskContext) async throws -> TaskRecord {
-        if let existing = try await store.task(id: id) { return existing }
         guard let agent = try await store.agent(id: agentID), agent.desiredState == .running else {
             throw APIError(.conflict, code: "agent_undeployed", "agent '\(agentID)' is not deployed")
         }
@@ -31,6 +30,15 @@ extension ClusterController {
     func notifyWorkflow(_ task: TaskRecord) {
         guard task.workflow != nil else { return }
         let observer = workflowTaskObserver.withLock { $0 }
-        observer?(task)
+        observer?.taskFinished(task)
     }
+}
+
+/// Who hears of finished workflow tasks.
+///
+/// A struct around the closure, not the bare closure, in the `Mutex`: reading a bare closure
+/// through `withLock`'s generic `inout` wraps it in one more reabstraction thunk and writes it
+/// back each time, until calling it overflows the stack (seen after ~20,000 tasks).
+struct TaskObserver: Sendable {
+    let taskFinished: @Sendable (TaskRecord) -> Void
 }

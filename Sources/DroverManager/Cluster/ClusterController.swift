@@ -23,7 +23,7 @@ public final class ClusterController: Sendable {
     /// When each `agent.start` / `agent.stop` was last sent, so a tick does not repeat it at once.
     private let sentCommands = Mutex<[String: Date]>([:])
     /// Told of every workflow task that becomes final (the workflow engine's inbox).
-    let workflowTaskObserver = Mutex<(@Sendable (TaskRecord) -> Void)?>(nil)
+    let workflowTaskObserver = Mutex<TaskObserver?>(nil)
 
     public init(store: any Store, configuration: ManagerConfiguration, logger: Logger, now: Date = Date()) {
         self.store = store

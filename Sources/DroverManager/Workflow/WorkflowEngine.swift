@@ -20,7 +20,7 @@ public final class WorkflowEngine: Service, Sendable, CustomStringConvertible {
     init(controller: ClusterController) {
         self.controller = controller
         let inbox = self.inbox
-        controller.workflowTaskObserver.withLock { $0 = { task in inbox.post(.taskFinished(task)) } }
+        controller.workflowTaskObserver.withLock { $0 = TaskObserver { task in inbox.post(.taskFinished(task)) } }
     }
 
     var store: any Store { controller.store }

@@ -16,7 +16,8 @@ struct BuiltinDriver: AgentDriver {
 ///
 /// - `echo`: the output is the input.
 /// - `sleep`: sleeps `input.seconds` (or the input itself when it is a number, or
-///   `config.seconds`, default 1) and returns `{"slept": s}`.
+///   `config.seconds`, default 1) and returns `{"slept": s}`, plus `"echo"` when the input has one
+///   (a slow echo, for tests that need tasks in flight).
 /// - `fail`: fails the first `config.failures` (default 2) tasks, then echoes. The number of
 ///   tasks seen is checkpointed as `{"seen": n}`, so a restart does not reset it.
 /// - `counter`: state `{"count": n}`; input `{"add": k}` (default 1) adds k, checkpoints and
@@ -68,7 +69,9 @@ actor BuiltinAgentInstance: AgentInstance {
             } catch {
                 return .failure("sleep was cancelled")
             }
-            return .success(["slept": seconds.rounded() == seconds ? .int(Int(seconds)) : .double(seconds)])
+            var output: [String: JSONValue] = ["slept": seconds.rounded() == seconds ? .int(Int(seconds)) : .double(seconds)]
+            if let echo = task.input["echo"] { output["echo"] = echo }
+            return .success(.object(output))
         case .fail:
             count += 1
             continuation.yield(.checkpoint(["seen": .int(count)]))

@@ -1,0 +1,158 @@
+import DroverClient
+import DroverCore
+import DroverTestSupport
+import Foundation
+import Testing
+
+/// The workflow API against a real manager and node: bad definitions, every step type end to
+/// end, cancellation, listing, pools.
+@Suite("Workflow API", .serialized, .timeLimit(.minutes(3)))
+struct WorkflowAPITests {
+    static func cluster() async throws -> TestCluster {
+        let cluster = try TestCluster()
+        try await cluster.startManager()
+        try await cluster.startNode("n1")
+        try await cluster.waitForNode("n1", status: .active)
+        return cluster
+    }
+
+    func error(_ data: Data) throws -> APIErrorBody {
+        try JSONCoding.decoder().decode(APIErrorBody.self, from: data)
+    }
+
+    @Test("bad definitions get 422 with the path of the fault (or 400 for what does not parse); nothing is stored")
+    func badDefinitions() async throws {
+        let cluster = try await Self.cluster()
+        let client = cluster.client
+        let cases: [(body: String, status: Int, path: String?)] = [
+            (#"{"name": "w", "steps": [{"id": "a", "type": "teleport"}]}"#, 422, "steps[0].type"),
+            (#"{"name": "w", "steps": [{"id": "a", "type": "task", "agent_type": "echo", "depends_on": ["ghost"]}]}"#, 422, "steps[0].depends_on[0]"),
+            (#"{"name": "w", "steps": [{"id": "a", "type": "task", "agent_type": "echo", "depends_on": ["b"]}, {"id": "b", "type": "task", "agent_type": "echo", "depends_on": ["a"]}]}"#, 422, "steps[0]"),
+            (#"{"name": "w", "steps": [{"id": "d", "type": "decision", "decision_node": {"choices": [{"condition": {"field": "$.x", "operator": "==", "value": 1}, "next": "gone"}]}}]}"#, 422, "steps[0].decision_node.choices[0].next"),
+            (#"{"name": "w", "steps": [{"id": "a", "type": "task", "agent_type": "echo", "input": {"u": "{{ $.urls[ }}"}}]}"#, 422, "steps[0].input.u"),
+            (#"{"name": "w", "steps": [{"id": "s", "type": "sub_workflow", "sub_workflow_id": "unregistered"}]}"#, 422, "steps[0].sub_workflow_id"),
+            (#"{"name": "w", "steps": [{"id": "a", "type": "task", "agent_type": "echo", "retry_policy": {"max_attempts": "three"}}]}"#, 400, nil),
+            (#"{"name": "w", "steps": "nope"}"#, 400, nil),
+            (#"{"name": "w", "steps": [{"id": "a", "type": "wait", "duration": "soon"}]}"#, 400, nil),
+            ("{not json", 400, nil),
+        ]
+        for (body, status, path) in cases {
+            let response = try await client.raw(method: "POST", path: "/api/v1/workflows", body: Data(body.utf8))
+            #expect(response.status == status, "\(body) → \(String(decoding: response.body, as: UTF8.self))")
+            let decoded = try error(response.body)
+            if let path { #expect(decoded.error.path == path, "\(body)") }
+            #expect(!decoded.error.message.isEmpty)
+        }
+        // YAML that is not YAML, and YAML with a wrong type.
+        let notYAML = try await client.raw(method: "POST", path: "/api/v1/workflows", body: Data("name: [unclosed".utf8), contentType: "application/yaml")
+        #expect(notYAML.status == 400)
+        let wrongType = try await client.raw(method: "POST", path: "/api/v1/workflows", body: Data("name: w\nsteps: {a: 1}\n".utf8), contentType: "application/yaml")
+        #expect(wrongType.status == 400)
+        #expect(try error(wrongType.body).error.message.contains("$.steps"))
+        #expect(try await client.workflows().isEmpty)
+
+        // Unknown things answer 404; a bad filter 400; the server keeps serving.
+        #expect(try await client.raw(method: "POST", path: "/api/v1/workflows/none/runs", body: Data("{}".utf8)).status == 404)
+        #expect(try await client.raw(method: "GET", path: "/api/v1/workflows/runs/none").status == 404)
+        #expect(try await client.raw(method: "GET", path: "/api/v1/workflows/runs/none/history").status == 404)
+        #expect(try await client.raw(method: "POST", path: "/api/v1/workflows/runs/none/cancel").status == 404)
+        #expect(try await client.raw(method: "GET", path: "/api/v1/workflows/runs?status=sideways").status == 400)
+        #expect(try await client.health().status == "ok")
+    }
+
+    @Test("parallel, sub-workflow and decision steps end to end; versions are kept; agents are cleaned up")
+    func stepTypes() async throws {
+        let cluster = try await Self.cluster()
+        let client = cluster.client
+        let child = WorkflowDefinition(name: "child", steps: [
+            StepDefinition(id: "count", type: .map, agentType: "wordcount", input: ["text": "$.item"], outputPath: "$.counts", mapConfig: MapConfig(inputPath: "$.texts")),
+            StepDefinition(id: "add", type: .task, agentType: "sum", input: ["values": "$.counts", "field": "words"], outputPath: "$.total"),
+        ])
+        let first = try await client.applyWorkflow(child)
+        #expect(first.version == 1)
+        #expect(try await client.applyWorkflow(child).version == 1)
+        var changed = child
+        changed.description = "now with a description"
+        #expect(try await client.applyWorkflow(changed).version == 2)
+
+        let parent = WorkflowDefinition(name: "parent", steps: [
+            StepDefinition(id: "both", type: .parallel, outputPath: "$.both", steps: [
+                StepDefinition(id: "left", type: .task, agentType: "echo", input: ["side": "left", "n": "$.n"]),
+                StepDefinition(id: "right", type: .task, agentType: "echo", input: ["side": "right"]),
+            ]),
+            StepDefinition(id: "sub", type: .subWorkflow, input: ["texts": "$.texts"], outputPath: "$.sub", subWorkflowID: "child"),
+            StepDefinition(id: "check", type: .decision, decisionNode: DecisionNode(choices: [
+                .init(condition: .compare(field: "$.sub.total.sum", op: ">=", value: 5), next: "many")
+            ], default: "few")),
+            StepDefinition(id: "many", type: .task, agentType: "echo", input: "many words", outputPath: "$.verdict"),
+            StepDefinition(id: "few", type: .task, agentType: "echo", input: "few words", outputPath: "$.verdict"),
+        ], config: WorkflowConfig(cleanupPolicy: .onSuccess))
+        _ = try await client.applyWorkflow(parent)
+        let view = try await client.runAndWait(workflow: "parent", input: ["n": 3, "texts": ["a b c", "d e"]], timeoutSeconds: 60)
+        #expect(view.status == .completed, "\(view)\n\(cluster.logs)")
+        #expect(view.state["both"] == ["left": ["side": "left", "n": 3], "right": ["side": "right"]])
+        #expect(view.state["sub"]?["total"] == ["sum": 5, "count": 2])
+        #expect(view.state["verdict"] == "many words")
+        #expect(view.steps.map(\.id) == ["both", "both.left", "both.right", "sub", "check", "many", "few"])
+        #expect(view.steps.first { $0.id == "few" }?.status == .skipped)
+        let childRunID = try #require(view.steps.first { $0.id == "sub" }?.childRunID)
+        let childRun = try await client.run(id: childRunID)
+        #expect(childRun.parentRunID == view.id)
+        #expect(childRun.version == 2)
+        #expect(view.steps.allSatisfy { $0.status == .completed || $0.status == .skipped })
+        #expect(view.steps.first { $0.id == "both.left" }?.nodeID == "n1")
+        #expect(view.steps.first { $0.id == "both.left" }?.durationMs != nil)
+        try await eventually("agents deployed by the runs are undeployed") {
+            let owned = try await client.agents().filter { $0.labels["drover.run"] != nil }
+            return !owned.isEmpty && owned.allSatisfy { $0.desiredState == .stopped }
+        }
+        let runs = try await client.runs(workflow: "parent")
+        #expect(runs.map(\.id) == [view.id])
+        #expect(try await client.runs(status: .completed).count == 2)
+    }
+
+    @Test("cancel ends a waiting run; a cancelled run takes no signal")
+    func cancel() async throws {
+        let cluster = try await Self.cluster()
+        let client = cluster.client
+        _ = try await client.applyWorkflow(WorkflowDefinition(name: "hold", steps: [
+            StepDefinition(id: "hold", type: .wait, signal: "never")
+        ]))
+        let run = try await client.startRun(workflow: "hold", input: [:])
+        try await eventually("waiting") { try await client.run(id: run.id).steps[0].status == .waiting }
+        let cancelled = try await cluster.cli(["workflow", "cancel", run.id])
+        #expect(cancelled.status == 0, "\(cancelled.output)")
+        #expect(cancelled.output.contains("cancelled"))
+        let view = try await client.run(id: run.id)
+        #expect(view.status == .cancelled)
+        #expect(view.steps[0].status == .cancelled)
+        let signal = try await client.raw(method: "POST", path: "/api/v1/workflows/runs/\(run.id)/signal/never", body: nil)
+        #expect(signal.status == 409)
+        #expect(try error(signal.body).error.code == "run_finished")
+        let history = try await client.history(runID: run.id)
+        #expect(history.map(\.kind) == [.runStarted, .stepStarted, .cancelRequested, .runCancelled])
+    }
+
+    @Test("a warm pool deploys min_size at registration, grows under load to max_size, and shrinks back when idle")
+    func pools() async throws {
+        let cluster = try await Self.cluster()
+        let client = cluster.client
+        let definition = WorkflowDefinition(
+            name: "pooled",
+            steps: [StepDefinition(id: "each", type: .map, pool: "sleepers", input: ["seconds": 0.05, "echo": "$.item"], outputPath: "$.r", mapConfig: MapConfig(inputPath: "$.xs", maxConcurrency: 6))],
+            pools: ["sleepers": PoolDefinition(agentType: "sleep", poolConfig: PoolConfig(minSize: 1, maxSize: 3, idleTimeout: .init(seconds: 1), warmUp: true))]
+        )
+        _ = try await client.applyWorkflow(definition)
+        func members() async throws -> [AgentRecord] {
+            try await client.agents().filter { $0.labels["drover.pool"] == "pooled.sleepers" && $0.desiredState == .running }
+        }
+        try await eventually("one warm agent") { try await members().count == 1 && members()[0].status == .running }
+        let view = try await client.runAndWait(workflow: "pooled", input: ["xs": .array((0..<30).map { .int($0) })], timeoutSeconds: 60)
+        #expect(view.status == .completed, "\(view)\n\(cluster.logs)")
+        #expect(view.state["r"]?.arrayValue?.map { $0["echo"]?.intValue } == (0..<30).map { Optional($0) })
+        #expect(try await members().count == 3)
+        try await eventually("the pool shrinks back to min_size", timeout: .seconds(15)) { try await members().count == 1 }
+        // Pool agents belong to the pool, not the run: the run's cleanup leaves them.
+        #expect(try await client.agents().filter { $0.labels["drover.run"] != nil }.isEmpty)
+    }
+}

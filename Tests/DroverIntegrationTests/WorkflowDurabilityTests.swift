@@ -1,0 +1,114 @@
+import DroverClient
+import DroverCore
+import DroverTestSupport
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Workflows against a real manager that is killed: runs resume from their history.
+@Suite("Workflow durability", .serialized, .timeLimit(.minutes(4)))
+struct WorkflowDurabilityTests {
+    /// A 200-item map over a slow echo (the builtin `sleep` with `echo`), then a reduce.
+    static let definition = WorkflowDefinition(
+        name: "durable-map",
+        steps: [
+            StepDefinition(
+                id: "each", type: .map, agentType: "sleep", input: ["seconds": 0.02, "echo": ["item": "$.item", "index": "$.item_index"]],
+                outputPath: "$.results", retryPolicy: RetryPolicy(maxAttempts: 3, backoff: .constant, delay: .init(seconds: 0.2)),
+                timeout: .init(seconds: 20), mapConfig: MapConfig(inputPath: "$.items", maxConcurrency: 4)
+            ),
+            StepDefinition(id: "total", type: .task, agentType: "sum", input: ["values": "$.results", "field": "slept"], outputPath: "$.total"),
+        ]
+    )
+
+    static let input: JSONValue = ["items": .array((0..<200).map { .string("doc-\($0)") })]
+
+    @Test("kill -9 of the manager in the middle of a 200-item map: the run resumes, nothing completed runs again, the result is the same")
+    func killDuringMap() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startManager()
+        try await cluster.startNode("n1")
+        try await cluster.waitForNode("n1", status: .active)
+        let client = cluster.client
+        _ = try await client.applyWorkflow(Self.definition)
+
+        // The reference: the same run, never interrupted.
+        let reference = try await client.runAndWait(workflow: "durable-map", input: Self.input, timeoutSeconds: 120)
+        #expect(reference.status == .completed, "\(reference)\n\(cluster.logs)")
+
+        let run = try await client.startRun(workflow: "durable-map", input: Self.input, runID: "interrupted")
+        try await eventually("a quarter of the items are done", timeout: .seconds(60), every: .milliseconds(20)) {
+            let items = try await client.run(id: run.id).steps.first?.items
+            return (items?.completed ?? 0) >= 50
+        }
+        let before = try await client.run(id: run.id).steps.first?.items
+        await cluster.killManager()
+        #expect((before?.completed ?? 0) < 200, "the map finished before the kill; the test proves nothing")
+
+        try await cluster.startManager()
+        try await eventually("the resumed run completes", timeout: .seconds(90), every: .milliseconds(100)) {
+            try await cluster.client.run(id: run.id).status.isFinal
+        }
+        let resumed = try await cluster.client.run(id: run.id)
+        #expect(resumed.status == .completed, "\(resumed.error ?? "")\n\(cluster.logs)")
+        #expect(resumed.state == reference.state)
+        #expect(resumed.state["results"]?.arrayValue?.count == 200)
+        #expect(resumed.state["results"]?.arrayValue?[137]?["echo"] == ["item": "doc-137", "index": 137])
+
+        // Every item completed exactly once, and no item that had completed was sent again.
+        var history: [WorkflowEvent] = []
+        while true {
+            let page = try await cluster.client.history(runID: run.id, after: history.last?.sequence ?? 0, limit: 1_000)
+            if page.isEmpty { break }
+            history += page
+        }
+        #expect(history.map(\.sequence) == Array(1...history.count))
+        var completedAt: [Int: Int] = [:]
+        var scheduled: [Int: [Int]] = [:]
+        for event in history where event.step == "each" {
+            guard let item = event.item else { continue }
+            if event.kind == .stepCompleted {
+                #expect(completedAt[item] == nil, "item \(item) completed twice")
+                completedAt[item] = event.sequence
+            }
+            if event.kind == .stepScheduled { scheduled[item, default: []].append(event.sequence) }
+        }
+        #expect(completedAt.count == 200)
+        for (item, sequences) in scheduled {
+            let done = completedAt[item] ?? Int.max
+            #expect(sequences.allSatisfy { $0 < done }, "item \(item) was scheduled again after it completed")
+        }
+        // The tasks: one per item attempt, each carrying the run, step, item and attempt.
+        let task = try await cluster.client.task(id: WorkflowTaskContext.taskID(runID: run.id, step: "each", item: 7, attempt: 1))
+        #expect(task.workflow == WorkflowTaskContext(runID: run.id, stepID: "each", item: 7, attempt: 1))
+    }
+
+    @Test("a run waiting for a signal survives a restart and completes when signalled")
+    func waitAcrossRestart() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startManager()
+        try await cluster.startNode("n1")
+        try await cluster.waitForNode("n1", status: .active)
+        let definition = WorkflowDefinition(name: "gate", steps: [
+            StepDefinition(id: "first", type: .task, agentType: "echo", input: "before", outputPath: "$.first"),
+            StepDefinition(id: "gate", type: .wait, outputPath: "$.gate", signal: "open"),
+            StepDefinition(id: "last", type: .task, agentType: "echo", input: "{{ $.gate.by }} opened it", outputPath: "$.last"),
+        ])
+        _ = try await cluster.client.applyWorkflow(definition)
+        let run = try await cluster.client.startRun(workflow: "gate", input: [:])
+        try await eventually("the run waits") { try await cluster.client.run(id: run.id).steps[1].status == .waiting }
+        await cluster.killManager()
+        try await cluster.startManager()
+        try await cluster.waitForNode("n1", status: .active)
+        let afterRestart = try await cluster.client.run(id: run.id)
+        #expect(afterRestart.status == .running)
+        #expect(afterRestart.steps[0].status == .completed)
+        _ = try await cluster.client.signal(runID: run.id, name: "open", payload: ["by": "ops"])
+        try await eventually("the run completes") { try await cluster.client.run(id: run.id).status == .completed }
+        #expect(try await cluster.client.run(id: run.id).state["last"] == "ops opened it")
+        let firstAttempts = try await cluster.client.history(runID: run.id).filter { $0.kind == .stepScheduled && $0.step == "first" }
+        #expect(firstAttempts.count == 1)
+    }
+}
