@@ -21,5 +21,14 @@ enum SQLiteMigrations {
         (2, [
             "CREATE TABLE events (sequence INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL)",
         ]),
+        (3, [
+            "CREATE TABLE tenants (name TEXT PRIMARY KEY, data TEXT NOT NULL)",
+            """
+            CREATE TABLE api_tokens (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, secret_hash TEXT NOT NULL UNIQUE,
+                created_at REAL NOT NULL, data TEXT NOT NULL)
+            """,
+            "CREATE INDEX api_tokens_tenant ON api_tokens (tenant, created_at)",
+            "CREATE TABLE audit (sequence INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, data TEXT NOT NULL)",
+        ]),
     ]
 }
