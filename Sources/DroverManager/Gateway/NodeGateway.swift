@@ -13,18 +13,24 @@ struct NodeGateway: Sendable {
 
     let controller: ClusterController
     let codec: NodeMessageCodec
-    let authenticator: TokenAuthenticator
+    let authenticator: Authenticator
 
     func addRoutes(to router: Router<ManagerRequestContext>) {
         router.ws(Self.path) { request, _ in
-            guard authenticator.authenticate(request.headers[.authorization]) else { throw APIError.unauthorized }
+            guard try await authenticator.principal(authorization: request.headers[.authorization]) != nil else { throw APIError.unauthorized }
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
-            try await serve(inbound: inbound, outbound: outbound, logger: context.logger)
+            // The credential was checked before the upgrade; read it again for who it is.
+            let principal = try await authenticator.principal(authorization: context.request.headers[.authorization])
+            guard let principal else {
+                try await outbound.close(.policyViolation, reason: "unauthorized")
+                return
+            }
+            try await serve(inbound: inbound, outbound: outbound, principal: principal, logger: context.logger)
         }
     }
 
-    private func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async throws {
+    private func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, principal: Principal, logger: Logger) async throws {
         let sessionID = UUID()
         let (messages, continuation) = AsyncStream.makeStream(of: NodeMessage.self)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -62,7 +68,7 @@ struct NodeGateway: Sendable {
                         break
                     }
                     do {
-                        try await controller.hello(hello, sessionID: sessionID, outbound: continuation)
+                        try await controller.hello(hello, principal: principal, sessionID: sessionID, outbound: continuation)
                         nodeID = hello.nodeID
                     } catch {
                         logger.warning("node refused", metadata: ["node": "\(hello.nodeID.prefix(64))", "error": "\(error)"])
