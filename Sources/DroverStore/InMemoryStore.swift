@@ -149,6 +149,18 @@ public final class InMemoryStore: Store {
         return true
     }
 
+    public func consumeJoinToken(id: String, nodeID: String, at: Date) async throws -> Bool {
+        guard var token = state.withLock({ $0.apiTokens[id] }), token.kind == .join else { return false }
+        token.usedAt = at
+        token.nodeID = nodeID
+        let stored = try Self.persisted(token)
+        return state.withLock { state in
+            guard let current = state.apiTokens[id], current.usedAt == nil, current.revokedAt == nil else { return false }
+            state.apiTokens[id] = stored
+            return true
+        }
+    }
+
     // MARK: Audit
 
     @discardableResult public func appendAudit(_ entry: AuditEntry) async throws -> AuditEntry {

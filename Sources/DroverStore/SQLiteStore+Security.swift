@@ -53,6 +53,23 @@ extension SQLiteStore {
         return true
     }
 
+    public func consumeJoinToken(id: String, nodeID: String, at: Date) async throws -> Bool {
+        guard var token = try await decodeRecords(APITokenRecord.self, "SELECT id, data FROM api_tokens WHERE id = ?", [.text(id)]).first,
+              token.kind == .join, token.usedAt == nil, token.revokedAt == nil
+        else { return false }
+        token.usedAt = at
+        token.nodeID = nodeID
+        // Compare-and-set on the stored JSON: only the caller that still sees it unused writes.
+        let updated = try await run(
+            """
+            UPDATE api_tokens SET data = ? WHERE id = ? AND json_extract(data, '$.used_at') IS NULL
+                AND json_extract(data, '$.revoked_at') IS NULL RETURNING id
+            """,
+            [.text(try Self.encode(token)), .text(id)]
+        )
+        return !updated.isEmpty
+    }
+
     // MARK: Audit
 
     @discardableResult public func appendAudit(_ entry: AuditEntry) async throws -> AuditEntry {

@@ -77,6 +77,9 @@ public protocol Store: Sendable {
     /// Marks a token of `tenant` revoked at `at`; `false` when there is no such token.
     /// Revoking a revoked token keeps the first time and answers `true`.
     @discardableResult func revokeAPIToken(id: String, tenant: String, at: Date) async throws -> Bool
+    /// Marks an unused, unrevoked join token used by `nodeID` at `at`. Of several callers at once,
+    /// exactly one gets `true`; the rest (and any later caller) get `false`.
+    func consumeJoinToken(id: String, nodeID: String, at: Date) async throws -> Bool
 
     // MARK: Audit
 

@@ -44,6 +44,27 @@ struct StoreSecurityConformanceTests {
         }
     }
 
+    @Test("a join token is used once: of two nodes only the first gets it, and never after revocation", arguments: Backend.allCases)
+    func joinTokens(backend: Backend) async throws {
+        try await backend.withStore { store in
+            let join = APITokenRecord(id: "jtk-1", tenant: "acme", name: "j", secretHash: "hj", createdAt: Fixtures.epoch, kind: .join)
+            let api = APITokenRecord(id: "tok-1", tenant: "acme", name: "a", secretHash: "ha", createdAt: Fixtures.epoch)
+            let revoked = APITokenRecord(id: "jtk-2", tenant: "acme", name: "j", secretHash: "hr", createdAt: Fixtures.epoch, kind: .join)
+            for token in [join, api, revoked] { try await store.insertAPIToken(token) }
+            try await store.revokeAPIToken(id: "jtk-2", tenant: "acme", at: Fixtures.epoch)
+            let usedAt = Fixtures.epoch.addingTimeInterval(5)
+            #expect(try await store.consumeJoinToken(id: "jtk-1", nodeID: "n1", at: usedAt))
+            #expect(try await !store.consumeJoinToken(id: "jtk-1", nodeID: "n2", at: usedAt))
+            #expect(try await !store.consumeJoinToken(id: "jtk-2", nodeID: "n1", at: usedAt))
+            #expect(try await !store.consumeJoinToken(id: "tok-1", nodeID: "n1", at: usedAt))
+            #expect(try await !store.consumeJoinToken(id: "missing", nodeID: "n1", at: usedAt))
+            let used = try #require(try await store.apiToken(secretHash: "hj"))
+            #expect(used.usedAt == usedAt && used.nodeID == "n1" && used.kind == .join)
+            #expect(!used.isValid(at: usedAt))
+            #expect(try await store.apiToken(secretHash: "ha")?.kind == .api)
+        }
+    }
+
     @Test("audit entries are numbered in order and paged after a sequence", arguments: Backend.allCases)
     func audit(backend: Backend) async throws {
         try await backend.withStore { store in

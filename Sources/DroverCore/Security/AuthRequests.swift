@@ -97,3 +97,23 @@ public struct NodeUpdateRequest: Codable, Sendable, Hashable {
 
     public init(shared: Bool? = nil) { self.shared = shared }
 }
+
+/// `POST /api/v1/tokens`: a node join token for a tenant.
+public struct JoinTokenCreateRequest: Codable, Sendable, Hashable {
+    /// The tenant the joining node will belong to (a tenant caller may name only its own; default: the caller's, or `default`).
+    public var tenant: String?
+    /// Seconds the token stays usable (default 3600).
+    public var ttlSeconds: Double?
+    public var name: String?
+
+    public init(tenant: String? = nil, ttlSeconds: Double? = nil, name: String? = nil) {
+        self.tenant = tenant
+        self.ttlSeconds = ttlSeconds
+        self.name = name
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case tenant, name
+        case ttlSeconds = "ttl_s"
+    }
+}

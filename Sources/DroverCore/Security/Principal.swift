@@ -17,11 +17,15 @@ public struct Principal: Codable, Sendable, Hashable {
     public var tenant: String?
     /// Who this is, for the audit log: `admin`, a token id, a node id.
     public var subject: String
+    /// The id of the stored credential presented (tenant API token or node credential), if any;
+    /// revoking it ends the sessions it opened.
+    public var credential: String?
 
-    public init(role: PrincipalRole, tenant: String? = nil, subject: String) {
+    public init(role: PrincipalRole, tenant: String? = nil, subject: String, credential: String? = nil) {
         self.role = role
         self.tenant = tenant
         self.subject = subject
+        self.credential = credential
     }
 
     /// The built-in administrator.
