@@ -74,7 +74,7 @@ struct CredentialTests {
         try await store.insertTenant(TenantRecord(name: "acme", createdAt: Date()))
         let secret = Authenticator.makeAPITokenSecret()
         try await store.insertAPIToken(APITokenRecord(id: "tok-1", tenant: "acme", name: "ci", secretHash: Secrets.sha256Hex(secret), createdAt: Date()))
-        #expect(try await authenticator.principal(token: secret) == Principal(role: .tenant, tenant: "acme", subject: "token:tok-1"))
+        #expect(try await authenticator.principal(token: secret) == Principal(role: .tenant, tenant: "acme", subject: "token:tok-1", credential: "tok-1"))
         #expect(try await authenticator.principal(token: secret + "0") == nil)
         try await store.revokeAPIToken(id: "tok-1", tenant: "acme", at: Date())
         #expect(try await authenticator.principal(token: secret) == nil)
@@ -91,5 +91,34 @@ struct CredentialTests {
         #expect(try await authenticator.principal(token: ghostJWT) == nil)
         let tenantlessJWT = try TestJWT.make(claims: TestJWT.claims(sub: "u", role: "tenant"), secret: Self.secret)
         #expect(try await authenticator.principal(token: tenantlessJWT) == nil)
+    }
+}
+
+@Suite("Join credentials")
+struct JoinCredentialTests {
+    @Test("join tokens open only the gateway, once; node credentials map to their node")
+    func joinAndNode() async throws {
+        let store = InMemoryStore()
+        let authenticator = Authenticator(adminToken: "admin-token-0123456789", jwt: await JWTService(secret: CredentialTests.secret, lifetime: 60), store: store)
+        try await store.insertTenant(TenantRecord(name: "acme", createdAt: Date()))
+        let join = Authenticator.makeJoinTokenSecret()
+        try await store.insertAPIToken(APITokenRecord(
+            id: "jtk-1", tenant: "acme", name: "join", secretHash: Secrets.sha256Hex(join), createdAt: Date(), kind: .join
+        ))
+        #expect(try await authenticator.principal(token: join) == nil, "a join token is no API principal")
+        guard case .join(let record) = try await authenticator.gatewayCredential(authorization: "Bearer \(join)") else {
+            Issue.record("the gateway did not take the join token")
+            return
+        }
+        #expect(record.id == "jtk-1")
+        #expect(try await store.consumeJoinToken(id: "jtk-1", nodeID: "n1", at: Date()))
+        #expect(try await !store.consumeJoinToken(id: "jtk-1", nodeID: "n2", at: Date()), "a join token works once")
+        #expect(try await authenticator.gatewayCredential(authorization: "Bearer \(join)") == nil)
+
+        let node = Authenticator.makeNodeCredentialSecret()
+        try await store.insertAPIToken(APITokenRecord(
+            id: "crd-1", tenant: "acme", name: "node-n1", secretHash: Secrets.sha256Hex(node), createdAt: Date(), kind: .node, nodeID: "n1"
+        ))
+        #expect(try await authenticator.principal(token: node) == Principal(role: .node, tenant: "acme", subject: "n1", credential: "crd-1"))
     }
 }

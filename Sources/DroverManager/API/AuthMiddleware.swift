@@ -22,6 +22,9 @@ struct AuthMiddleware: RouterMiddleware {
         guard let token = Authenticator.bearerToken(request.headers[.authorization]),
               let principal = try await authenticator.principal(token: token)
         else { throw APIError.unauthorized }
+        guard principal.role != .node else {
+            throw APIError(.forbidden, code: "forbidden", "a node credential only opens the node gateway, not the API")
+        }
         context.principal = principal
         context.rateLimitKey = "token:" + Secrets.sha256Hex(token)
         return try await next(request, context)

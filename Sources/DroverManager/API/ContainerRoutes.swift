@@ -42,7 +42,10 @@ struct ContainerRoutes: Sendable {
             return try await heartbeat(id: id, body)
         }
         group.delete("containers/:id") { _, context in
-            let id = try await visibleNode(context).id
+            let node = try await visibleNode(context)
+            let id = node.id
+            // A removed node's credentials stop working at once, and its session ends.
+            try await controller.revokeNodeCredentials(nodeID: id, tenant: node.tenant)
             guard try await controller.store.deleteNode(id: id) else { throw APIError.notFound("node", id) }
             await controller.sessions.disconnect(nodeID: id)
             controller.logger.info("node removed", metadata: ["node": "\(id)"])

@@ -6,7 +6,8 @@ import Hummingbird
 /// `/api/v1/tenants...`: tenants and their API tokens. An admin creates both; a tenant sees
 /// only itself and its own tokens (never a secret after it was first shown).
 struct TenantRoutes: Sendable {
-    let store: any Store
+    let controller: ClusterController
+    var store: any Store { controller.store }
 
     /// Longest lifetime a tenant API token may be given: ten years.
     static let maxTokenLifetime: Double = 10 * 365 * 86_400
@@ -56,13 +57,14 @@ struct TenantRoutes: Sendable {
         }
         group.get(":name/tokens") { _, context in
             let tenant = try await visibleTenant(context)
-            return try JSONResponse.make(ListResponse(items: try await store.apiTokens(tenant: tenant.name).map(\.info)))
+            let tokens = try await store.apiTokens(tenant: tenant.name).filter { $0.kind == .api }
+            return try JSONResponse.make(ListResponse(items: tokens.map(\.info)))
         }
         group.delete(":name/tokens/:id") { _, context in
             _ = try context.requireAdmin()
             let tenant = try await visibleTenant(context)
             let id = try context.parameters.require("id")
-            guard try await store.revokeAPIToken(id: id, tenant: tenant.name, at: Date()) else { throw APIError.notFound("token", id) }
+            guard try await controller.revokeCredential(id: id, tenant: tenant.name, kinds: [.api]) else { throw APIError.notFound("token", id) }
             return Response(status: .noContent)
         }
     }

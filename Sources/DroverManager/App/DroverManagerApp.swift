@@ -59,7 +59,8 @@ public struct DroverManagerApp: Sendable {
         ActionRoutes(controller: controller).addRoutes(to: cluster)
         TaskRoutes(controller: controller).addRoutes(to: router.group("api/v1/tasks"))
         AuthRoutes(jwt: jwt, adminPassword: passwordHash).addRoutes(to: router)
-        TenantRoutes(store: opened.store).addRoutes(to: router.group("api/v1/tenants"))
+        TenantRoutes(controller: controller).addRoutes(to: router.group("api/v1/tenants"))
+        JoinTokenRoutes(controller: controller, authenticator: authenticator).addRoutes(to: router.group("api/v1/tokens"))
         AuditRoutes(store: opened.store).addRoutes(to: router)
         router.get("api/v1/events") { request, context in
             // Events name nodes and agents of every tenant: admins only.

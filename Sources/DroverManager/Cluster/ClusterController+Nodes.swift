@@ -10,8 +10,10 @@ extension ClusterController {
     /// `principal` is whoever opened the WebSocket: an admin may register any node for any
     /// tenant; a tenant only nodes of its own tenant, and never over another tenant's node id;
     /// a node credential only its own node.
+    /// `issuedCredential`, when the node joined with a join token, goes back in `welcome`.
     func hello(
-        _ hello: NodeProtocol.Hello, principal: Principal = .admin, sessionID: UUID, outbound: AsyncStream<NodeMessage>.Continuation
+        _ hello: NodeProtocol.Hello, principal: Principal = .admin, issuedCredential: String? = nil, sessionID: UUID,
+        outbound: AsyncStream<NodeMessage>.Continuation
     ) async throws {
         try NodeIdentity.validate(hello)
         let now = Date()
@@ -25,11 +27,14 @@ extension ClusterController {
             lastHeartbeat: now, incarnation: hello.incarnation, shared: existing?.shared
         )
         try await store.upsertNode(record)
-        await sessions.open(nodeID: hello.nodeID, sessionID: sessionID, outbound: outbound, reported: hello.agents, now: now)
+        await sessions.open(
+            nodeID: hello.nodeID, sessionID: sessionID, outbound: outbound, reported: hello.agents, now: now, credential: principal.credential
+        )
         let welcome = NodeProtocol.Welcome(
             nodeID: hello.nodeID,
             heartbeatIntervalSeconds: NodeLiveness.seconds(configuration.heartbeatInterval),
-            heartbeatGraceSeconds: NodeLiveness.seconds(configuration.heartbeatGrace)
+            heartbeatGraceSeconds: NodeLiveness.seconds(configuration.heartbeatGrace),
+            nodeCredential: issuedCredential
         )
         outbound.yield(.welcome(welcome))
         let event = existing == nil ? "node registered" : (existing?.incarnation == hello.incarnation ? "node reconnected" : "node restarted")
