@@ -45,6 +45,22 @@ extension DroverClient {
         try decodeBody(try await requireSuccess("GET", "/api/v1/audit?after=\(after)&limit=\(limit)", nil), as: ListResponse<AuditEntry>.self).items
     }
 
+    /// Creates a node join token (an admin for any tenant, a tenant for itself); its secret is shown only here.
+    public func createJoinToken(_ request: JoinTokenCreateRequest) async throws -> APITokenCreated {
+        try await decodeBody(requireSuccess("POST", "/api/v1/tokens", try JSONCoding.encoder().encode(request)))
+    }
+
+    /// Join tokens the caller may see (of one tenant, when given).
+    public func joinTokens(tenant: String? = nil) async throws -> [APITokenInfo] {
+        let query = tenant.map { "?tenant=\(Self.escape($0))" } ?? ""
+        return try decodeBody(try await requireSuccess("GET", "/api/v1/tokens\(query)", nil), as: ListResponse<APITokenInfo>.self).items
+    }
+
+    /// Revokes a join token and the credential of the node that used it; that node is disconnected at once.
+    public func revokeJoinToken(id: String) async throws {
+        _ = try await requireSuccess("DELETE", "/api/v1/tokens/\(Self.escape(id))", nil)
+    }
+
     private func requireSuccess(_ method: String, _ path: String, _ body: Data?) async throws -> Data {
         let (status, data) = try await raw(method: method, path: path, body: body)
         guard (200..<300).contains(status) else { throw DroverClientError.from(status: status, body: data) }

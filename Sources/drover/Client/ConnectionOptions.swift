@@ -52,4 +52,5 @@ func parseJSONFlag(_ text: String, flag: String) throws -> JSONValue {
 let clientCommands: [any ParsableCommand.Type] = [
     StatusCommand.self, NodesCommand.self, AgentsCommand.self, DeployCommand.self, UndeployCommand.self,
     TaskCommand.self, TaskStatusCommand.self, MigrateCommand.self, DrainCommand.self, RebalanceCommand.self, EventsCommand.self,
+    TokenCommand.self, TenantCommand.self,
 ]
