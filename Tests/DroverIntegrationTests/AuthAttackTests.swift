@@ -110,5 +110,14 @@ struct AuthAttackTests {
         #expect(try await cluster.client(token: jwt).raw(method: "GET", path: "/api/v1/cluster/agents").status == 200)
         #expect(try await cluster.client(token: jwt).raw(method: "GET", path: "/api/v1/tenants").status == 200)
         _ = tenant
+
+        // Guessing credentials spends the address's bucket: 401s, then 429s.
+        var guesses: [Int] = []
+        for attempt in 0..<8 {
+            guesses.append(try await cluster.client(token: "guess-\(attempt)").raw(method: "GET", path: "/api/v1/cluster/agents").status)
+        }
+        let firstLimited = try #require(guesses.firstIndex(of: 429), "\(guesses)")
+        #expect(firstLimited >= 3, "\(guesses)")
+        #expect(guesses[..<firstLimited].allSatisfy { $0 == 401 } && guesses[firstLimited...].allSatisfy { $0 == 429 }, "\(guesses)")
     }
 }

@@ -9,15 +9,18 @@ struct RateLimitMiddleware: RouterMiddleware {
     let limiter: RateLimiter
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let key = context.rateLimitKey, let wait = limiter.check(key) {
-            let seconds = wait.isFinite ? max(1, Int(wait.rounded(.up))) : 60
-            throw APIError(
-                .tooManyRequests, code: "rate_limited",
-                "too many requests: the limit is \(Self.format(limiter.rate)) per second (bursts of \(Int(limiter.burst))); retry in \(seconds) s",
-                headers: [.retryAfter: "\(seconds)"]
-            )
-        }
+        if let key = context.rateLimitKey, let wait = limiter.check(key) { throw Self.limited(wait: wait, limiter: limiter) }
         return try await next(request, context)
+    }
+
+    /// The 429 answer for a key that must wait `wait` seconds.
+    static func limited(wait: TimeInterval, limiter: RateLimiter) -> APIError {
+        let seconds = wait.isFinite ? max(1, Int(wait.rounded(.up))) : 60
+        return APIError(
+            .tooManyRequests, code: "rate_limited",
+            "too many requests: the limit is \(format(limiter.rate)) per second (bursts of \(Int(limiter.burst))); retry in \(seconds) s",
+            headers: [.retryAfter: "\(seconds)"]
+        )
     }
 
     private static func format(_ value: Double) -> String {

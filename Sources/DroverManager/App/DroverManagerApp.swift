@@ -40,8 +40,9 @@ public struct DroverManagerApp: Sendable {
 
         let router = Router(context: ManagerRequestContext.self)
         router.add(middleware: ErrorMiddleware())
-        router.add(middleware: AuthMiddleware(authenticator: authenticator))
-        router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(rate: configuration.rateLimit, burst: configuration.rateBurst)))
+        let limiter = RateLimiter(rate: configuration.rateLimit, burst: configuration.rateBurst)
+        router.add(middleware: AuthMiddleware(authenticator: authenticator, limiter: limiter))
+        router.add(middleware: RateLimitMiddleware(limiter: limiter))
         router.add(middleware: AuditMiddleware(store: opened.store))
         router.get("health") { _, _ in try JSONResponse.make(HealthResponse(role: "manager")) }
         router.get("metrics") { _, context in
@@ -80,7 +81,7 @@ public struct DroverManagerApp: Sendable {
             router: router,
             server: .http1WebSocketUpgrade(
                 webSocketRouter: wsRouter,
-                configuration: .init(maxFrameSize: configuration.maxFrameBytes, autoPing: .enabled(timePeriod: .seconds(30)))
+                configuration: .init(ws: .init(maxFrameSize: configuration.maxFrameBytes, autoPing: .enabled(timePeriod: .seconds(30))))
             ),
             configuration: .init(address: .hostname(host, port: configuration.port), serverName: "drover-manager"),
             onServerRunning: { channel in
