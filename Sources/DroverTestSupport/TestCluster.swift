@@ -138,6 +138,11 @@ public final class TestCluster: @unchecked Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// Everything every process has printed so far (to look for leaked secrets).
+    public var fullLogs: String {
+        ([manager].compactMap { $0 } + nodes.values).map(\.output).joined(separator: "\n")
+    }
+
     /// Logs of every process, for a failure message.
     public var logs: String {
         ([manager].compactMap { $0 } + nodes.values).map { "=== \($0.name)\n\($0.output.suffix(4000))" }.joined(separator: "\n")

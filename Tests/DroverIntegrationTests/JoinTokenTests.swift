@@ -90,6 +90,9 @@ struct JoinTokenTests {
             _ = try await GatewayGarbageTests.exchange(cluster, token: nodeCredential, frames: [])
         }
         #expect(try await admin.joinTokens(tenant: "acme").first?.revokedAt != nil)
+        for secret in [joinToken, nodeCredential] {
+            #expect(!cluster.fullLogs.contains(String(secret.dropFirst(4))), "a secret is in a log")
+        }
     }
 
     @Test("join tokens: expired ones are refused, the wrong tenant in hello is refused without using the token up, tenants make only their own")
@@ -115,7 +118,11 @@ struct JoinTokenTests {
         )
         let welcome = try #require(right.first.flatMap { try? codec.decode($0) })
         guard case .welcome(let payload) = welcome else { Issue.record("expected welcome, got \(right)"); return }
-        #expect(payload.nodeCredential?.hasPrefix("drn_") == true)
+        let issued = try #require(payload.nodeCredential)
+        #expect(issued.hasPrefix("drn_"))
+        // Removing the node revokes its credential: the gateway refuses it from then on.
+        try await admin.deleteNode(id: "n1")
+        await #expect(throws: (any Error).self) { _ = try await GatewayGarbageTests.exchange(cluster, token: issued, frames: []) }
 
         // A tenant makes join tokens for itself only; another tenant's name answers 404 like an unknown one.
         let acmeAPI = try await admin.createAPIToken(tenant: "acme").token

@@ -127,13 +127,19 @@ struct TenantIsolationTests {
         #expect(refused.status == 422)
         #expect(!String(decoding: refused.body, as: UTF8.self).contains("another tenant"), "a refusal does not count other tenants' nodes")
 
-        // A revoked token is refused at once; the listing shows when it was revoked.
+        // A revoked token is refused at once, the node that connected with it is cut off, and the
+        // listing shows when it was revoked.
+        let lastEvent = try await admin.events(limit: 1_000).last?.sequence ?? 0
         try await admin.revokeAPIToken(tenant: "acme", id: acmeCreated.info.id)
+        #expect(try await admin.events(after: lastEvent).contains { $0.kind == "node.disconnected" && $0.nodeID == "acme-1" })
         let revoked = try await acme.raw(method: "GET", path: "/api/v1/cluster/agents")
         #expect(revoked.status == 401)
         #expect(try JSONCoding.decoder().decode(APIErrorBody.self, from: revoked.body).error.code == "unauthorized")
         #expect(try await admin.apiTokens(tenant: "acme").first?.revokedAt != nil)
         #expect(try await admin.raw(method: "DELETE", path: "/api/v1/tenants/globex/tokens/\(acmeCreated.info.id)").status == 404)
+
+        // No secret shows up in any process's log.
+        #expect(!cluster.fullLogs.contains(String(acmeCreated.token.dropFirst(4))) && !cluster.fullLogs.contains(String(globexToken.dropFirst(4))))
 
         // The audit log has who did what, refusals included.
         let audit = try await admin.audit(limit: 1_000)
