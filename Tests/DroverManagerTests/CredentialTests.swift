@@ -41,6 +41,11 @@ struct CredentialTests {
         let (token, expiresAt) = try await service.issue(for: principal)
         #expect(expiresAt > Date())
         #expect(JWTService.headerAlgorithm(of: token) == "HS256")
+        let payload = try #require(JWTService.base64URLDecode(String(token.split(separator: ".")[1])))
+        let text = String(decoding: payload, as: UTF8.self)
+        #expect(!text.contains("."), "exp and iat are whole seconds: \(text)")
+        let claims = try #require(try JSONSerialization.jsonObject(with: payload) as? [String: Any])
+        #expect(claims["iss"] as? String == "drover" && claims["role"] as? String == "tenant" && claims["tenant"] as? String == "acme")
         #expect(await service.verify(token)?.principal == principal)
 
         let good = TestJWT.claims(sub: "admin", role: "admin")

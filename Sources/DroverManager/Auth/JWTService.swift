@@ -20,7 +20,9 @@ struct JWTService: Sendable {
 
     /// A signed token for `principal`, and when it expires.
     func issue(for principal: Principal, now: Date = Date()) async throws -> (token: String, expiresAt: Date) {
-        let expiresAt = now.addingTimeInterval(lifetime)
+        // Whole seconds: NumericDate may be fractional, but many clients expect integers.
+        let now = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
+        let expiresAt = now.addingTimeInterval(lifetime.rounded(.down))
         let claims = DroverClaims(
             sub: .init(value: principal.subject), role: principal.role, tenant: principal.tenant, iss: .init(value: DroverClaims.issuer),
             aud: .init(value: [DroverClaims.audience]), exp: .init(value: expiresAt), iat: .init(value: now)
