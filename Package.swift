@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         .target(
@@ -54,6 +56,9 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -106,7 +111,7 @@ let package = Package(
         ),
         .target(
             name: "DroverTestSupport",
-            dependencies: ["DroverClient", "DroverCore"],
+            dependencies: ["DroverClient", "DroverCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -135,6 +140,11 @@ let package = Package(
         .testTarget(
             name: "DroverStoreTests",
             dependencies: ["DroverStore", "DroverCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DroverManagerTests",
+            dependencies: ["DroverManager", "DroverCore", "DroverStore", "DroverTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "DroverNodeTests", dependencies: ["DroverNode", "DroverCore"], swiftSettings: swiftSettings),

@@ -118,6 +118,14 @@ public struct DroverClient: Sendable {
     /// Sends any request and returns the status and body as they came, errors included
     /// (for scripts and for tests that send bad input on purpose).
     public func raw(method: String, path: String, body: Data? = nil, contentType: String = "application/json") async throws -> (status: Int, body: Data) {
+        let response = try await rawResponse(method: method, path: path, body: body, contentType: contentType)
+        return (response.status, response.body)
+    }
+
+    /// Like `raw`, with the response headers too (names lowercased).
+    public func rawResponse(
+        method: String, path: String, body: Data? = nil, contentType: String = "application/json"
+    ) async throws -> (status: Int, headers: [String: String], body: Data) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = HTTPMethod(rawValue: method)
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
@@ -128,7 +136,8 @@ public struct DroverClient: Sendable {
         do {
             let response = try await httpClient.execute(request, timeout: .init(timeout))
             let buffer = try await response.body.collect(upTo: 64 << 20)
-            return (Int(response.status.code), Data(buffer.readableBytesView))
+            let headers = Dictionary(response.headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { first, _ in first })
+            return (Int(response.status.code), headers, Data(buffer.readableBytesView))
         } catch let error as HTTPClientError {
             throw DroverClientError.transport("cannot reach the manager at \(baseURL): \(Self.describe(error))")
         } catch {

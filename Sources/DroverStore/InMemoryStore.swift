@@ -18,6 +18,9 @@ public final class InMemoryStore: Store {
         var workflows: [String: [WorkflowRecord]] = [:]
         var runs: [String: WorkflowRunRecord] = [:]
         var history: [String: [WorkflowEvent]] = [:]
+        var tenants: [String: TenantRecord] = [:]
+        var apiTokens: [String: APITokenRecord] = [:]
+        var audit: [AuditEntry] = []
     }
 
     private let state = Mutex(State())
@@ -183,6 +186,77 @@ public final class InMemoryStore: Store {
 
     public func history(runID: String, after: Int, limit: Int) async throws -> [WorkflowEvent] {
         state.withLock { Array(($0.history[runID] ?? []).filter { $0.sequence > after }.prefix(max(0, limit))) }
+    }
+
+    // MARK: Tenants and API tokens
+
+    public func insertTenant(_ tenant: TenantRecord) async throws {
+        let stored = try Self.persisted(tenant)
+        try state.withLock { state in
+            guard state.tenants[stored.name] == nil else { throw StoreError.duplicate(stored.name) }
+            state.tenants[stored.name] = stored
+        }
+    }
+
+    public func tenant(name: String) async throws -> TenantRecord? { state.withLock { $0.tenants[name] } }
+
+    public func tenants() async throws -> [TenantRecord] { state.withLock { $0.tenants.values.sorted { $0.name < $1.name } } }
+
+    public func insertAPIToken(_ token: APITokenRecord) async throws {
+        let stored = try Self.persisted(token)
+        try state.withLock { state in
+            guard state.apiTokens[stored.id] == nil, !state.apiTokens.values.contains(where: { $0.secretHash == stored.secretHash }) else {
+                throw StoreError.duplicate(stored.id)
+            }
+            state.apiTokens[stored.id] = stored
+        }
+    }
+
+    public func apiToken(secretHash: String) async throws -> APITokenRecord? {
+        state.withLock { $0.apiTokens.values.first { $0.secretHash == secretHash } }
+    }
+
+    public func apiTokens(tenant: String) async throws -> [APITokenRecord] {
+        state.withLock { $0.apiTokens.values.filter { $0.tenant == tenant }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) } }
+    }
+
+    @discardableResult public func revokeAPIToken(id: String, tenant: String, at: Date) async throws -> Bool {
+        guard var token = state.withLock({ $0.apiTokens[id] }), token.tenant == tenant else { return false }
+        guard token.revokedAt == nil else { return true }
+        token.revokedAt = at
+        let stored = try Self.persisted(token)
+        state.withLock { state in
+            if state.apiTokens[id]?.revokedAt == nil { state.apiTokens[id] = stored }
+        }
+        return true
+    }
+
+    public func consumeJoinToken(id: String, nodeID: String, at: Date) async throws -> Bool {
+        guard var token = state.withLock({ $0.apiTokens[id] }), token.kind == .join else { return false }
+        token.usedAt = at
+        token.nodeID = nodeID
+        let stored = try Self.persisted(token)
+        return state.withLock { state in
+            guard let current = state.apiTokens[id], current.usedAt == nil, current.revokedAt == nil else { return false }
+            state.apiTokens[id] = stored
+            return true
+        }
+    }
+
+    // MARK: Audit
+
+    @discardableResult public func appendAudit(_ entry: AuditEntry) async throws -> AuditEntry {
+        let persisted = try Self.persisted(entry)
+        return state.withLock { state in
+            var stored = persisted
+            stored.sequence = (state.audit.last?.sequence ?? 0) + 1
+            state.audit.append(stored)
+            return stored
+        }
+    }
+
+    public func audit(after: Int, limit: Int) async throws -> [AuditEntry] {
+        state.withLock { Array($0.audit.filter { $0.sequence > after }.prefix(max(0, limit))) }
     }
 
     // MARK: Coding

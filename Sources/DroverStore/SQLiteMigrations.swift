@@ -22,6 +22,15 @@ enum SQLiteMigrations {
             "CREATE TABLE events (sequence INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL)",
         ]),
         (3, [
+            "CREATE TABLE tenants (name TEXT PRIMARY KEY, data TEXT NOT NULL)",
+            """
+            CREATE TABLE api_tokens (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, secret_hash TEXT NOT NULL UNIQUE,
+                created_at REAL NOT NULL, data TEXT NOT NULL)
+            """,
+            "CREATE INDEX api_tokens_tenant ON api_tokens (tenant, created_at)",
+            "CREATE TABLE audit (sequence INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, data TEXT NOT NULL)",
+        ]),
+        (4, [
             """
             CREATE TABLE workflows (name TEXT NOT NULL, version INTEGER NOT NULL, tenant TEXT NOT NULL,
                 created_at REAL NOT NULL, data TEXT NOT NULL, PRIMARY KEY (name, version))

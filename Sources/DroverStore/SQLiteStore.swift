@@ -77,6 +77,11 @@ public final class SQLiteStore: Store, Service {
         }
     }
 
+    /// Runs one statement, refusing once the store is closed (for the extensions in other files).
+    func run(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [SQLiteRow] {
+        try await query(sql, binds)
+    }
+
     /// Runs one statement, refusing once the store is closed.
     func query(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [SQLiteRow] {
         guard !closed.load(ordering: .acquiring) else { throw StoreError.unavailable("the store at \(path) is closed") }
@@ -265,6 +270,10 @@ public final class SQLiteStore: Store, Service {
 
     static func encode(_ value: some Encodable) throws -> String {
         try JSONCoding.string(value)
+    }
+
+    func decodeRecords<T: Decodable>(_ type: T.Type, _ sql: String, _ binds: [SQLiteData]) async throws -> [T] {
+        try await decodeRows(type, sql, binds)
     }
 
     func decodeRows<T: Decodable>(_ type: T.Type, _ sql: String, _ binds: [SQLiteData]) async throws -> [T] {

@@ -87,6 +87,33 @@ public protocol Store: Sendable {
     func appendHistory(runID: String, _ events: [WorkflowEvent]) async throws
     /// A run's events with a sequence above `after`, oldest first, at most `limit`.
     func history(runID: String, after: Int, limit: Int) async throws -> [WorkflowEvent]
+    // MARK: Tenants and API tokens
+
+    /// Stores a new tenant; throws `StoreError.duplicate` if the name exists.
+    func insertTenant(_ tenant: TenantRecord) async throws
+    /// The tenant with this name, or `nil`.
+    func tenant(name: String) async throws -> TenantRecord?
+    /// All tenants, ordered by name.
+    func tenants() async throws -> [TenantRecord]
+    /// Stores a new API token; throws `StoreError.duplicate` if the id or the hash exists.
+    func insertAPIToken(_ token: APITokenRecord) async throws
+    /// The token whose secret hashes to `secretHash`, revoked or not, or `nil`.
+    func apiToken(secretHash: String) async throws -> APITokenRecord?
+    /// A tenant's tokens, revoked ones included, oldest first.
+    func apiTokens(tenant: String) async throws -> [APITokenRecord]
+    /// Marks a token of `tenant` revoked at `at`; `false` when there is no such token.
+    /// Revoking a revoked token keeps the first time and answers `true`.
+    @discardableResult func revokeAPIToken(id: String, tenant: String, at: Date) async throws -> Bool
+    /// Marks an unused, unrevoked join token used by `nodeID` at `at`. Of several callers at once,
+    /// exactly one gets `true`; the rest (and any later caller) get `false`.
+    func consumeJoinToken(id: String, nodeID: String, at: Date) async throws -> Bool
+
+    // MARK: Audit
+
+    /// Appends an audit entry; the store numbers it. Returns the stored entry.
+    @discardableResult func appendAudit(_ entry: AuditEntry) async throws -> AuditEntry
+    /// Audit entries with a sequence above `after`, oldest first, at most `limit`.
+    func audit(after: Int, limit: Int) async throws -> [AuditEntry]
 }
 
 /// Errors a store reports.

@@ -20,7 +20,9 @@ extension TestCluster {
         environment["DROVER_TOKEN"] = token
         process.environment = environment
         let outputURL = directory.appendingPathComponent("cli-\(UUID().uuidString.prefix(8)).log")
-        FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+        guard FileManager.default.createFile(atPath: outputURL.path, contents: nil) else {
+            throw TestFailure("cannot create \(outputURL.path)")
+        }
         let handle = try FileHandle(forWritingTo: outputURL)
         defer { try? handle.close() }
         process.standardOutput = handle

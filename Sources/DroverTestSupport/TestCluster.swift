@@ -38,6 +38,12 @@ public enum Paths {
 public final class TestCluster: @unchecked Sendable {
     public let directory: URL
     public let token = "test-admin-token-0123456789abcdef"
+    /// The secret the manager signs JWTs with, so tests can forge (or expire) tokens on purpose.
+    public let jwtSecret = "test-jwt-secret-0123456789abcdef-0123456789"
+    /// The admin password of `POST /api/v1/auth/token`.
+    public let adminPassword = "test-admin-password"
+    /// Extra `drover manager` arguments (e.g. `--rate-limit 1`), used on every start.
+    public var managerArguments: [String] = []
     /// Heartbeat interval and grace the manager is started with (short, for tests).
     public let heartbeatInterval: Double
     public let heartbeatGrace: Double
@@ -62,6 +68,9 @@ public final class TestCluster: @unchecked Sendable {
 
     public var client: DroverClient { DroverClient(baseURL: managerURL, token: token) }
 
+    /// A client that sends `token` (or none).
+    public func client(token: String?) -> DroverClient { DroverClient(baseURL: managerURL, token: token) }
+
     public var databasePath: String { directory.appendingPathComponent("drover.db").path }
 
     /// Starts the manager (again, on the same port and store, if it ran before).
@@ -72,8 +81,8 @@ public final class TestCluster: @unchecked Sendable {
             arguments: [
                 "manager", "--host", "127.0.0.1", "--port", "\(managerPort)", "--store", "sqlite:\(databasePath)",
                 "--admin-token", token, "--heartbeat-interval", "\(heartbeatInterval)", "--heartbeat-grace", "\(heartbeatGrace)",
-                "--reconcile-interval", "0.2",
-            ],
+                "--reconcile-interval", "0.2", "--jwt-secret", jwtSecret, "--admin-password", adminPassword,
+            ] + managerArguments,
             directory: directory
         )
         managerURL = try await process.waitForLine(startingWith: "drover manager listening on ")
@@ -82,13 +91,14 @@ public final class TestCluster: @unchecked Sendable {
         return process
     }
 
-    /// Starts `drover node --id ID`, with the Python echo agent in its catalog as `py_echo`.
+    /// Starts `drover node --id ID`, with the Python echo agent in its catalog as `py_echo`; it joins
+    /// with the admin token unless `token` names another credential.
     @discardableResult
-    public func startNode(_ id: String, extraArguments: [String] = []) async throws -> ManagedProcess {
+    public func startNode(_ id: String, token: String? = nil, extraArguments: [String] = []) async throws -> ManagedProcess {
         let process = try ManagedProcess(
             name: "node-\(id)", executable: try Paths.drover,
             arguments: [
-                "node", "--manager", managerURL, "--token", token, "--id", id, "--port", "0",
+                "node", "--manager", managerURL, "--token", token ?? self.token, "--id", id, "--port", "0",
                 "--agent-type", "py_echo=process:python3 \(Paths.pythonEchoAgent)",
                 "--agent-type", "swift_echo=process:\(try Paths.swiftEchoAgent)",
             ] + extraArguments,
@@ -134,6 +144,11 @@ public final class TestCluster: @unchecked Sendable {
         guard let base = nodeURLs[id], let url = URL(string: base + path) else { throw TestFailure("no node \(id)") }
         let (data, _) = try await URLSession.shared.data(from: url)
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Everything every process has printed so far (to look for leaked secrets).
+    public var fullLogs: String {
+        ([manager].compactMap { $0 } + nodes.values).map(\.output).joined(separator: "\n")
     }
 
     /// Logs of every process, for a failure message.

@@ -39,6 +39,7 @@ struct WorkflowMachineTests {
         #expect(results.count == 20)
         #expect(results.map { $0["echo"] } == docs.map { Optional($0) })
         #expect(results.map { $0["at"]?.intValue } == (0..<20).map { Optional($0) })
+        #expect(simulation.events(.stepScheduled).first?.taskID == "run-1.each.i0.a1")
     }
 
     @Test("map error handling: continue_on_error leaves null, fail_fast fails the run")
@@ -212,7 +213,8 @@ struct WorkflowMachineTests {
         }
         simulation.run(["xs": .array((0..<30).map { .int($0) })])
         #expect(simulation.machine.status == .completed)
-        #expect(simulation.machine.state["s"]?.arrayValue?.count == 30)
+        #expect(simulation.machine.state["r"]?.arrayValue?.count == 30)
+        #expect(simulation.machine.state["r"]?.arrayValue?[3] == 30)
         let replayed = WorkflowMachine.replay(runID: "run-1", definition: simulation.machine.definition, history: simulation.history)
         #expect(replayed.status == simulation.machine.status)
         #expect(replayed.state == simulation.machine.state)

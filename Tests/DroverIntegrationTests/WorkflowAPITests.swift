@@ -146,7 +146,10 @@ struct WorkflowAPITests {
         func members() async throws -> [AgentRecord] {
             try await client.agents().filter { $0.labels["drover.pool"] == "pooled.sleepers" && $0.desiredState == .running }
         }
-        try await eventually("one warm agent") { try await members().count == 1 && members()[0].status == .running }
+        try await eventually("one warm agent") {
+            let warm = try await members()
+            return warm.count == 1 && warm[0].status == .running
+        }
         let view = try await client.runAndWait(workflow: "pooled", input: ["xs": .array((0..<30).map { .int($0) })], timeoutSeconds: 60)
         #expect(view.status == .completed, "\(view)\n\(cluster.logs)")
         #expect(view.state["r"]?.arrayValue?.map { $0["echo"]?.intValue } == (0..<30).map { Optional($0) })

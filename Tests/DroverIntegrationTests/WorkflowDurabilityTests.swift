@@ -55,7 +55,7 @@ struct WorkflowDurabilityTests {
         #expect(resumed.status == .completed, "\(resumed.error ?? "")\n\(cluster.logs)")
         #expect(resumed.state == reference.state)
         #expect(resumed.state["results"]?.arrayValue?.count == 200)
-        #expect(resumed.state["results"]?.arrayValue?[137]?["echo"] == ["item": "doc-137", "index": 137])
+        #expect(resumed.state["results"]?.arrayValue?[137]["echo"] == ["item": "doc-137", "index": 137])
 
         // Every item completed exactly once, and no item that had completed was sent again.
         var history: [WorkflowEvent] = []

@@ -9,7 +9,7 @@ struct CatalogTests {
     @Test("the builtins are always there")
     func builtins() {
         let catalog = AgentCatalog()
-        #expect(catalog.agentTypes.map(\.name) == ["counter", "echo", "fail", "sleep"])
+        #expect(catalog.agentTypes.map(\.name) == ["counter", "echo", "fail", "sleep", "sum", "wordcount"])
         #expect(catalog.entry(named: "echo")?.driver == .builtin)
     }
 
@@ -64,7 +64,7 @@ struct CatalogTests {
         } catch {
             #expect("\(error)".contains(message), "\(error)")
         }
-        #expect(catalog.entries.count == 4)
+        #expect(catalog.entries.count == AgentCatalog.builtinNames.count)
     }
 
     @Test("a missing file is a clear error")

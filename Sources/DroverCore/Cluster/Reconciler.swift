@@ -155,7 +155,7 @@ public struct Reconciler: Sendable {
                 nodeID: node.id, tenant: node.tenant, status: node.status,
                 connected: snapshot.connected.contains(node.id) && node.connection == .websocket,
                 agentTypes: Set(node.agentTypes.map(\.name)), capabilities: Set(node.capabilities), labels: node.labels,
-                capacity: node.resources.capacity, maxAgents: node.maxAgents
+                capacity: node.resources.capacity, maxAgents: node.maxAgents, shared: node.isShared
             )
         }
         for agent in snapshot.agents where agent.desiredState == .running {

@@ -56,14 +56,20 @@ public struct NodeRecord: Codable, Sendable, Hashable {
     public var lastHeartbeat: Date
     /// Changes every time the node process starts; tells a restart from a reconnect.
     public var incarnation: String
+    /// Set by an admin: agents of any tenant may be placed here. `nil` means not shared.
+    public var shared: Bool?
+
+    /// Whether agents of tenants other than the node's own may be placed here.
+    public var isShared: Bool { shared ?? false }
 
     public init(
         id: String, tenant: String, name: String, hostAddress: String, apiPort: Int,
         capabilities: [String] = [], labels: [String: String] = [:], agentTypes: [AgentTypeInfo] = [],
         resources: NodeResources, maxAgents: Int, status: NodeStatus, connection: NodeConnectionKind,
         healthScore: Double? = nil, metadata: [String: JSONValue] = [:], registeredAt: Date, lastHeartbeat: Date,
-        incarnation: String
+        incarnation: String, shared: Bool? = nil
     ) {
+        self.shared = shared
         self.id = id
         self.tenant = tenant
         self.name = name
@@ -84,7 +90,7 @@ public struct NodeRecord: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, tenant, name, capabilities, labels, resources, status, connection, metadata, incarnation
+        case id, tenant, name, capabilities, labels, resources, status, connection, metadata, incarnation, shared
         case hostAddress = "host_address"
         case apiPort = "api_port"
         case agentTypes = "agent_types"

@@ -120,6 +120,7 @@ public struct PlacementIndex: Sendable {
 
     private struct ClassKey: Hashable {
         var tenant: String
+        var shared: Bool
         var status: NodeStatus
         var connected: Bool
         var agentTypes: Set<String>
@@ -130,6 +131,7 @@ public struct PlacementIndex: Sendable {
 
         init(_ node: PlacementCandidate) {
             tenant = node.tenant
+            shared = node.shared
             status = node.status
             connected = node.connected
             agentTypes = node.agentTypes

@@ -17,12 +17,15 @@ public struct PlacementCandidate: Sendable, Hashable {
     public var maxAgents: Int
     /// Labels of the agents already on the node, for affinity.
     public var agentLabels: [[String: String]]
+    /// Agents of any tenant may be placed here (an admin marked the node shared).
+    public var shared: Bool
 
     public init(
         nodeID: String, tenant: String, status: NodeStatus, connected: Bool, agentTypes: Set<String>,
         capabilities: Set<String>, labels: [String: String], capacity: ResourceSpec, allocated: ResourceSpec = .zero,
-        agentCount: Int = 0, maxAgents: Int, agentLabels: [[String: String]] = []
+        agentCount: Int = 0, maxAgents: Int, agentLabels: [[String: String]] = [], shared: Bool = false
     ) {
+        self.shared = shared
         self.nodeID = nodeID
         self.tenant = tenant
         self.status = status

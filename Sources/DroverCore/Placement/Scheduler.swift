@@ -24,7 +24,7 @@ public struct Scheduler: Sendable {
         if let preferred = request.preferredNode, preferred != candidate.nodeID { return .notPreferred }
         if !candidate.connected { return .notConnected }
         if !candidate.status.acceptsAgents { return .notActive }
-        if candidate.tenant != request.tenant { return .otherTenant }
+        if candidate.tenant != request.tenant, !candidate.shared { return .otherTenant }
         if !candidate.agentTypes.contains(request.agentType) { return .agentTypeMissing }
         if !request.requiredCapabilities.allSatisfy(candidate.capabilities.contains) { return .capabilityMissing }
         if !request.nodeSelector.allSatisfy({ candidate.labels[$0.key] == $0.value }) { return .selectorMismatch }

@@ -78,17 +78,22 @@ public enum NodeProtocol {
         public var nodeID: String
         public var heartbeatIntervalSeconds: Double
         public var heartbeatGraceSeconds: Double
+        /// Sent once, to a node that joined with a join token: its own credential (`drn_…`),
+        /// to keep and present on every reconnect from then on.
+        public var nodeCredential: String?
 
-        public init(nodeID: String, heartbeatIntervalSeconds: Double, heartbeatGraceSeconds: Double) {
+        public init(nodeID: String, heartbeatIntervalSeconds: Double, heartbeatGraceSeconds: Double, nodeCredential: String? = nil) {
             self.nodeID = nodeID
             self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
             self.heartbeatGraceSeconds = heartbeatGraceSeconds
+            self.nodeCredential = nodeCredential
         }
 
         enum CodingKeys: String, CodingKey {
             case nodeID = "node_id"
             case heartbeatIntervalSeconds = "heartbeat_interval_s"
             case heartbeatGraceSeconds = "heartbeat_grace_s"
+            case nodeCredential = "node_credential"
         }
     }
 

@@ -138,7 +138,9 @@ public struct WorkflowTaskContext: Codable, Sendable, Hashable {
     }
 
     /// The task id of one attempt: the same on every replay, so a resubmission finds the task.
+    /// `RUN.STEP.aN`, or `RUN.STEP.iK.aN` for item K of a map (a step is a map or a parallel,
+    /// never both, so the two cannot collide); only characters that need no escaping in a URL.
     public static func taskID(runID: String, step: String, item: Int?, attempt: Int) -> String {
-        "\(runID).\(step)\(item.map { "[\($0)]" } ?? "").a\(attempt)"
+        "\(runID).\(step)\(item.map { ".i\($0)" } ?? "").a\(attempt)"
     }
 }

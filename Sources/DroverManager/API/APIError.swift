@@ -43,6 +43,8 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
         APIError(.badRequest, code: "invalid_request", message)
     }
 
+    static let forbidden = APIError(.forbidden, code: "forbidden", "this call needs an admin credential")
+
     static let unauthorized = APIError(
         .unauthorized, code: "unauthorized", "missing or invalid bearer token: send 'Authorization: Bearer <token>'",
         headers: [.wwwAuthenticate: "Bearer"]

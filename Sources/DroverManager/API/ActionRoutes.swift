@@ -4,20 +4,28 @@ import Foundation
 import Hummingbird
 
 /// Moving agents and looking at the spread: migrate, drain, rebalance, health check, distribution.
+/// Cluster-wide actions are for admins; a tenant moves and drains only its own agents and nodes.
 struct ActionRoutes: Sendable {
     let controller: ClusterController
 
     func addRoutes(to group: RouterGroup<ManagerRequestContext>) {
         group.post("agents/:id/migrate") { request, context in
+            let caller = try context.caller
             let id = try context.parameters.require("id")
+            guard caller.visible(try await controller.store.agent(id: id)) != nil else { throw APIError.notFound("agent", id) }
             let body = try await JSONResponse.decodeOptional(MigrateRequest.self, from: request, context: context) ?? MigrateRequest()
+            if let target = body.targetContainerID {
+                guard let node = try await controller.store.node(id: target), caller.canPlace(on: node) else { throw APIError.notFound("node", target) }
+            }
             return try JSONResponse.make(try await controller.migrate(agentID: id, request: body))
         }
         group.post("containers/:id/drain") { _, context in
             let id = try context.parameters.require("id")
+            guard try context.caller.visible(try await controller.store.node(id: id)) != nil else { throw APIError.notFound("node", id) }
             return try JSONResponse.make(try await controller.drain(nodeID: id))
         }
         group.post("actions") { request, context in
+            _ = try context.requireAdmin()
             let body = try await JSONResponse.decode(ClusterActionRequest.self, from: request, context: context)
             let dryRun = body.dryRun ?? false
             switch body.action {
@@ -34,8 +42,12 @@ struct ActionRoutes: Sendable {
                 ))
             }
         }
-        group.get("metrics/distribution") { _, _ in
-            let distribution = Distribution.make(agents: try await controller.store.agents(), nodes: try await controller.store.nodes())
+        group.get("metrics/distribution") { _, context in
+            let caller = try context.caller
+            let distribution = Distribution.make(
+                agents: try await controller.store.agents().filter { caller.canAccess(tenant: $0.tenant) },
+                nodes: try await controller.store.nodes().filter { caller.canAccess(tenant: $0.tenant) }
+            )
             return try JSONResponse.make(distribution)
         }
     }

@@ -4,6 +4,9 @@ import Foundation
 import Hummingbird
 
 /// `/api/v1/cluster/agents...`: deploy, list, inspect, undeploy, and send tasks.
+///
+/// A tenant caller sees only its own agents (another tenant's answer 404 like unknown ones),
+/// and its deploys always belong to its own tenant.
 struct AgentRoutes: Sendable {
     let controller: ClusterController
 
@@ -11,27 +14,26 @@ struct AgentRoutes: Sendable {
         group.post("agents/deploy") { request, context in
             let body = try await JSONResponse.decode(DeployRequest.self, from: request, context: context)
             let dryRun = request.uri.queryParameters.get("dry_run") == "true"
-            let agent = try await controller.place(try makeAgent(body), dryRun: dryRun)
+            let agent = try await controller.place(try makeAgent(body, caller: try context.caller), dryRun: dryRun)
             return try JSONResponse.make(agent, status: dryRun ? .ok : .created)
         }
-        group.get("agents") { request, _ in
-            var agents = try await controller.store.agents()
+        group.get("agents") { request, context in
+            let caller = try context.caller
+            var agents = try await controller.store.agents().filter { caller.canAccess(tenant: $0.tenant) }
             if let node = request.uri.queryParameters.get("node_id") { agents = agents.filter { $0.nodeID == node } }
             if let status = request.uri.queryParameters.get("status") { agents = agents.filter { $0.status.rawValue == status } }
             return try JSONResponse.make(ListResponse(items: agents))
         }
         group.get("agents/:id") { _, context in
-            let id = try context.parameters.require("id")
-            guard let agent = try await controller.store.agent(id: id) else { throw APIError.notFound("agent", id) }
-            return try JSONResponse.make(agent)
+            return try JSONResponse.make(try await visibleAgent(context))
         }
         group.delete("agents/:id") { _, context in
-            let id = try context.parameters.require("id")
+            let id = try await visibleAgent(context).id
             guard let agent = try await controller.undeploy(agentID: id) else { throw APIError.notFound("agent", id) }
             return try JSONResponse.make(agent, status: .accepted)
         }
         group.post("agents/:id/tasks") { request, context in
-            let id = try context.parameters.require("id")
+            let id = try await visibleAgent(context).id
             let body = try await JSONResponse.decode(TaskSubmitRequest.self, from: request, context: context)
             let task = try await controller.submitTask(agentID: id, request: body)
             guard request.uri.queryParameters.get("wait") == "true" else { return try JSONResponse.make(task, status: .accepted) }
@@ -39,19 +41,27 @@ struct AgentRoutes: Sendable {
             return try JSONResponse.make(waited, status: waited.status.isFinal ? .ok : .accepted)
         }
         group.get("agents/:id/tasks") { request, context in
-            let id = try context.parameters.require("id")
-            guard try await controller.store.agent(id: id) != nil else { throw APIError.notFound("agent", id) }
+            let id = try await visibleAgent(context).id
             let limit = request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 100
             return try JSONResponse.make(ListResponse(items: try await controller.store.tasks(agentID: id, limit: min(max(limit, 1), 1_000))))
         }
     }
 
-    /// Turns a deploy body into a new agent record, rejecting what cannot be right.
-    private func makeAgent(_ body: DeployRequest) throws -> AgentRecord {
+    /// The agent named in the path, when the caller may see it; 404 otherwise (unknown and foreign alike).
+    private func visibleAgent(_ context: ManagerRequestContext) async throws -> AgentRecord {
+        let caller = try context.caller
+        let id = try context.parameters.require("id")
+        guard let agent = caller.visible(try await controller.store.agent(id: id)) else { throw APIError.notFound("agent", id) }
+        return agent
+    }
+
+    /// Turns a deploy body into a new agent record, rejecting what cannot be right. An admin
+    /// deploys for the tenant it names (`orchestrator_id`); anyone else for its own tenant.
+    private func makeAgent(_ body: DeployRequest, caller: Principal) throws -> AgentRecord {
         guard NodeIdentity.isValidName(body.agentType) else {
             throw APIError.badRequest("agent_type '\(body.agentType.prefix(64))' is invalid: use 1 to 128 letters, digits, '.', '_' or '-'")
         }
-        let tenant = body.orchestratorID ?? "default"
+        let tenant = caller.isAdmin ? (body.orchestratorID ?? "default") : (caller.tenant ?? "")
         guard NodeIdentity.isValidName(tenant) else { throw APIError.badRequest("orchestrator_id '\(tenant.prefix(64))' is invalid") }
         let config = body.agentConfig ?? .object([:])
         guard case .object = config else { throw APIError.badRequest("agent_config must be a JSON object") }

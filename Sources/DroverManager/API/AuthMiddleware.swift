@@ -1,34 +1,40 @@
+import DroverCore
 import Hummingbird
 
-/// Requires `Authorization: Bearer <admin token>` on everything except `/health`.
+/// Resolves the caller of every request but the public ones (`GET /health`, `POST /api/v1/auth/token`)
+/// into a `Principal` on the context, or answers 401.
+///
+/// Refused credentials count against the peer address's token bucket, so guessing is slowed
+/// down to the rate limit like everything else (429 once it is spent).
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = ManagerRequestContext
-    let authenticator: TokenAuthenticator
+    let authenticator: Authenticator
+    let limiter: RateLimiter
+
+    /// Calls anyone may make.
+    static func isPublic(_ request: Request) -> Bool {
+        let path = request.uri.path
+        return (request.method == .get && path == "/health") || (request.method == .post && path == "/api/v1/auth/token")
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if request.uri.path == "/health" { return try await next(request, context) }
-        guard authenticator.authenticate(request.headers[.authorization]) else { throw APIError.unauthorized }
+        var context = context
+        let addressKey = "addr:" + (context.remoteAddress?.ipAddress ?? "unknown")
+        if Self.isPublic(request) {
+            context.rateLimitKey = addressKey
+            return try await next(request, context)
+        }
+        guard let token = Authenticator.bearerToken(request.headers[.authorization]),
+              let principal = try await authenticator.principal(token: token)
+        else {
+            if let wait = limiter.check(addressKey) { throw RateLimitMiddleware.limited(wait: wait, limiter: limiter) }
+            throw APIError.unauthorized
+        }
+        guard principal.role != .node else {
+            throw APIError(.forbidden, code: "forbidden", "a node credential only opens the node gateway, not the API")
+        }
+        context.principal = principal
+        context.rateLimitKey = "token:" + Secrets.sha256Hex(token)
         return try await next(request, context)
-    }
-}
-
-/// Checks bearer tokens in constant time.
-public struct TokenAuthenticator: Sendable {
-    let token: [UInt8]
-
-    public init(token: String) {
-        self.token = Array(token.utf8)
-    }
-
-    /// Whether an `Authorization` header value carries the token.
-    public func authenticate(_ header: String?) -> Bool {
-        guard let header else { return false }
-        let prefix = "Bearer "
-        guard header.count > prefix.count, header.lowercased().hasPrefix(prefix.lowercased()) else { return false }
-        let presented = Array(header.dropFirst(prefix.count).utf8)
-        guard presented.count == token.count else { return false }
-        var difference: UInt8 = 0
-        for (left, right) in zip(presented, token) { difference |= left ^ right }
-        return difference == 0
     }
 }

@@ -4,29 +4,48 @@ import Foundation
 import Hummingbird
 
 /// `/api/v1/cluster/status` and `/api/v1/cluster/containers...` (nodes, in the seed's words).
+///
+/// A tenant caller sees and touches only its own nodes (another tenant's answer 404 like
+/// unknown ones) and registers nodes for its own tenant; only an admin marks a node shared.
 struct ContainerRoutes: Sendable {
     let controller: ClusterController
 
     func addRoutes(to group: RouterGroup<ManagerRequestContext>) {
-        group.get("status") { _, _ in try await status() }
-        group.get("containers") { _, _ in
-            try JSONResponse.make(ListResponse(items: try await controller.store.nodes()))
+        group.get("status") { _, context in try await status(caller: try context.caller) }
+        group.get("containers") { _, context in
+            let caller = try context.caller
+            return try JSONResponse.make(ListResponse(items: try await controller.store.nodes().filter { caller.canAccess(tenant: $0.tenant) }))
         }
         group.post("containers/register") { request, context in
-            try await register(JSONResponse.decode(ContainerRegisterRequest.self, from: request, context: context))
+            let caller = try context.caller
+            return try await register(JSONResponse.decode(ContainerRegisterRequest.self, from: request, context: context), caller: caller)
         }
         group.get("containers/:id") { _, context in
-            let id = try context.parameters.require("id")
-            guard let node = try await controller.store.node(id: id) else { throw APIError.notFound("node", id) }
+            try JSONResponse.make(try await visibleNode(context))
+        }
+        group.patch("containers/:id") { request, context in
+            _ = try context.requireAdmin()
+            let id = try await visibleNode(context).id
+            let body = try await JSONResponse.decode(NodeUpdateRequest.self, from: request, context: context)
+            let node: NodeRecord = try await controller.planLock.withLock {
+                guard var node = try await controller.store.node(id: id) else { throw APIError.notFound("node", id) }
+                if let shared = body.shared { node.shared = shared }
+                try await controller.store.upsertNode(node)
+                return node
+            }
+            controller.logger.info("node updated", metadata: ["node": "\(id)", "shared": "\(node.isShared)"])
             return try JSONResponse.make(node)
         }
         group.post("containers/:id/heartbeat") { request, context in
-            let id = try context.parameters.require("id")
+            let id = try await visibleNode(context).id
             let body = try await JSONResponse.decode(ContainerHeartbeatRequest.self, from: request, context: context)
             return try await heartbeat(id: id, body)
         }
         group.delete("containers/:id") { _, context in
-            let id = try context.parameters.require("id")
+            let node = try await visibleNode(context)
+            let id = node.id
+            // A removed node's credentials stop working at once, and its session ends.
+            try await controller.revokeNodeCredentials(nodeID: id, tenant: node.tenant)
             guard try await controller.store.deleteNode(id: id) else { throw APIError.notFound("node", id) }
             await controller.sessions.disconnect(nodeID: id)
             controller.logger.info("node removed", metadata: ["node": "\(id)"])
@@ -34,9 +53,17 @@ struct ContainerRoutes: Sendable {
         }
     }
 
-    private func status() async throws -> Response {
-        let nodes = try await controller.store.nodes()
-        let agents = try await controller.store.agents()
+    /// The node named in the path, when the caller may see it; 404 otherwise (unknown and foreign alike).
+    private func visibleNode(_ context: ManagerRequestContext) async throws -> NodeRecord {
+        let caller = try context.caller
+        let id = try context.parameters.require("id")
+        guard let node = caller.visible(try await controller.store.node(id: id)) else { throw APIError.notFound("node", id) }
+        return node
+    }
+
+    private func status(caller: Principal) async throws -> Response {
+        let nodes = try await controller.store.nodes().filter { caller.canAccess(tenant: $0.tenant) }
+        let agents = try await controller.store.agents().filter { caller.canAccess(tenant: $0.tenant) }
         var nodeCounts = Dictionary(uniqueKeysWithValues: NodeStatus.allCases.map { ($0.rawValue, 0) })
         for node in nodes { nodeCounts[node.status.rawValue, default: 0] += 1 }
         var agentCounts = Dictionary(uniqueKeysWithValues: AgentStatus.allCases.map { ($0.rawValue, 0) })
@@ -46,20 +73,23 @@ struct ContainerRoutes: Sendable {
         let allocated = agents.filter { $0.desiredState == .running && $0.nodeID != nil }.reduce(ResourceSpec.zero) { $0 + $1.resources }
         let status = ClusterStatus(
             version: DroverVersion.string, nodes: nodeCounts, agents: agentCounts,
-            openTasks: try await controller.store.openTasks().count, capacity: capacity, allocated: allocated,
+            openTasks: try await controller.store.openTasks().filter { caller.canAccess(tenant: $0.tenant) }.count, capacity: capacity, allocated: allocated,
             uptimeSeconds: Date().timeIntervalSince(controller.startedAt)
         )
         return try JSONResponse.make(status)
     }
 
-    private func register(_ body: ContainerRegisterRequest) async throws -> Response {
+    private func register(_ body: ContainerRegisterRequest, caller: Principal) async throws -> Response {
         guard NodeIdentity.isValidName(body.containerName) else {
             throw APIError.badRequest("container_name '\(body.containerName.prefix(64))' is invalid: use 1 to 128 letters, digits, '.', '_' or '-'")
         }
-        let tenant = body.orchestratorID ?? "default"
+        let tenant = caller.isAdmin ? (body.orchestratorID ?? "default") : (caller.tenant ?? "")
         guard NodeIdentity.isValidName(tenant) else { throw APIError.badRequest("orchestrator_id '\(tenant.prefix(64))' is invalid") }
         let now = Date()
         let existing = try await controller.store.node(id: body.containerName)
+        if let existing, !caller.canAccess(tenant: existing.tenant) {
+            throw APIError(.conflict, code: "node_exists", "node id '\(body.containerName)' is taken; choose another container_name")
+        }
         if let existing, existing.connection == .websocket, existing.status != .down {
             throw APIError(.conflict, code: "node_exists", "node '\(body.containerName)' is connected through the gateway")
         }
@@ -67,7 +97,7 @@ struct ContainerRoutes: Sendable {
             id: body.containerName, tenant: tenant, name: body.containerName, hostAddress: body.hostAddress ?? "",
             apiPort: body.apiPort ?? 0, capabilities: body.capabilities ?? [], resources: Self.resources(body.resources),
             maxAgents: 0, status: .active, connection: .http, metadata: body.metadata ?? [:],
-            registeredAt: existing?.registeredAt ?? now, lastHeartbeat: now, incarnation: UUID().uuidString
+            registeredAt: existing?.registeredAt ?? now, lastHeartbeat: now, incarnation: UUID().uuidString, shared: existing?.shared
         )
         try await controller.store.upsertNode(node)
         controller.logger.info("node registered over HTTP", metadata: ["node": "\(node.id)"])

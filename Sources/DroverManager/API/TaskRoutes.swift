@@ -3,13 +3,14 @@ import Foundation
 import Hummingbird
 
 /// `/api/v1/tasks/{id}`: a task's status and result; `?wait=true` blocks until it is final.
+/// Another tenant's task answers 404, like an unknown one.
 struct TaskRoutes: Sendable {
     let controller: ClusterController
 
     func addRoutes(to group: RouterGroup<ManagerRequestContext>) {
         group.get(":id") { request, context in
             let id = try context.parameters.require("id")
-            guard let task = try await controller.store.task(id: id) else { throw APIError.notFound("task", id) }
+            guard let task = try context.caller.visible(try await controller.store.task(id: id)) else { throw APIError.notFound("task", id) }
             guard request.uri.queryParameters.get("wait") == "true", !task.status.isFinal else { return try JSONResponse.make(task) }
             let limit = request.uri.queryParameters.get("timeout_s").flatMap(Double.init) ?? max(0, task.deadline.timeIntervalSinceNow)
             let waited = try await controller.awaitTask(id: id, timeout: .milliseconds(Int64(min(max(limit, 0), 3_600) * 1000))) ?? task

@@ -5,23 +5,30 @@ import Hummingbird
 import Yams
 
 /// `/api/v1/workflows...`: definitions, runs, their histories, signals and cancellation.
+///
+/// A tenant caller sees only its own workflows and runs (another tenant's answer 404 like
+/// unknown ones); what it registers and runs belongs to its tenant. An admin registers for
+/// `?tenant=NAME` (default `default`).
 struct WorkflowRoutes: Sendable {
     let engine: WorkflowEngine
-    /// Until tenants arrive with the security work, everything belongs to `default`.
-    let tenant = "default"
 
     func addRoutes(to group: RouterGroup<ManagerRequestContext>) {
         group.post { request, context in
+            let caller = try context.caller
+            let tenant = caller.isAdmin ? (request.uri.queryParameters.get("tenant") ?? "default") : (caller.tenant ?? "")
+            guard WorkflowValidator.isValidName(tenant, maxLength: 128) else { throw APIError.badRequest("tenant '\(tenant.prefix(64))' is invalid") }
             let definition = try await Self.decodeDefinition(request, context: context)
             let (record, created) = try await engine.register(definition, tenant: tenant)
             return try JSONResponse.make(record, status: created ? .created : .ok)
         }
-        group.get { _, _ in
-            try JSONResponse.make(ListResponse(items: try await engine.store.workflows()))
+        group.get { _, context in
+            let caller = try context.caller
+            return try JSONResponse.make(ListResponse(items: try await engine.store.workflows().filter { caller.canAccess(tenant: $0.tenant) }))
         }
-        group.get("runs") { request, _ in
+        group.get("runs") { request, context in
+            let caller = try context.caller
             let query = request.uri.queryParameters
-            var filter = WorkflowRunFilter(workflow: query.get("workflow"), before: query.get("before"))
+            var filter = WorkflowRunFilter(workflow: query.get("workflow"), tenant: caller.isAdmin ? query.get("tenant") : caller.tenant, before: query.get("before"))
             if let status = query.get("status") {
                 guard let parsed = WorkflowRunStatus(rawValue: status) else {
                     let names = WorkflowRunStatus.allCases.map(\.rawValue).joined(separator: ", ")
@@ -34,23 +41,22 @@ struct WorkflowRoutes: Sendable {
             return try JSONResponse.make(RunPage(items: runs, next: runs.count == filter.limit ? runs.last?.id : nil))
         }
         group.get("runs/:id") { _, context in
-            let id = try context.parameters.require("id")
+            let id = try await visibleRun(context)
             guard let view = try await engine.view(runID: id) else { throw APIError.notFound("run", id) }
             return try JSONResponse.make(view)
         }
         group.get("runs/:id/history") { request, context in
-            let id = try context.parameters.require("id")
-            guard try await engine.store.run(id: id) != nil else { throw APIError.notFound("run", id) }
+            let id = try await visibleRun(context)
             let after = request.uri.queryParameters.get("after").flatMap(Int.init) ?? 0
             let limit = min(max(request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 1_000, 1), 10_000)
             return try JSONResponse.make(ListResponse(items: try await engine.store.history(runID: id, after: after, limit: limit)))
         }
         group.post("runs/:id/cancel") { _, context in
-            let id = try context.parameters.require("id")
+            let id = try await visibleRun(context)
             return try JSONResponse.make(try await engine.cancel(runID: id), status: .accepted)
         }
         group.post("runs/:id/signal/:name") { request, context in
-            let id = try context.parameters.require("id")
+            let id = try await visibleRun(context)
             let name = try context.parameters.require("name")
             let payload = try await JSONResponse.decodeOptional(JSONValue.self, from: request, context: context) ?? .null
             return try JSONResponse.make(try await engine.signal(runID: id, name: name, payload: payload), status: .accepted)
@@ -58,13 +64,15 @@ struct WorkflowRoutes: Sendable {
         group.get(":name") { request, context in
             let name = try context.parameters.require("name")
             let version = request.uri.queryParameters.get("version").flatMap(Int.init)
-            guard let record = try await engine.store.workflow(name: name, version: version) else { throw APIError.notFound("workflow", name) }
+            guard let record = try context.caller.visible(try await engine.store.workflow(name: name, version: version)) else {
+                throw APIError.notFound("workflow", name)
+            }
             return try JSONResponse.make(record)
         }
         group.post(":name/runs") { request, context in
             let name = try context.parameters.require("name")
             let body = try await JSONResponse.decodeOptional(WorkflowRunRequest.self, from: request, context: context) ?? WorkflowRunRequest()
-            let run = try await engine.startRun(workflow: name, request: body, tenant: tenant)
+            let run = try await engine.startRun(workflow: name, request: body, caller: try context.caller)
             guard request.uri.queryParameters.get("wait") == "true" else { return try JSONResponse.make(run, status: .created) }
             let limit = min(max(request.uri.queryParameters.get("timeout_s").flatMap(Double.init) ?? 60, 0), 3_600)
             let deadline = ContinuousClock.now + .milliseconds(Int64(limit * 1_000))
@@ -74,6 +82,13 @@ struct WorkflowRoutes: Sendable {
             guard let view = try await engine.view(runID: run.id) else { throw APIError.notFound("run", run.id) }
             return try JSONResponse.make(view, status: view.status.isFinal ? .ok : .accepted)
         }
+    }
+
+    /// The run named in the path when the caller may see it; 404 otherwise (unknown and foreign alike).
+    private func visibleRun(_ context: ManagerRequestContext) async throws -> String {
+        let id = try context.parameters.require("id")
+        guard try context.caller.visible(try await engine.store.run(id: id)) != nil else { throw APIError.notFound("run", id) }
+        return id
     }
 
     /// A definition from a JSON body, or a YAML one when the content type says YAML.

@@ -17,6 +17,8 @@ public struct DroverManagerApp: Sendable {
     public let adminToken: String
     /// Whether the token was generated on this start (print it then).
     public let tokenWasGenerated: Bool
+    /// The admin password when it was generated on this start (print it once; only its hash is stored).
+    public let generatedAdminPassword: String?
     public let services: [any Service]
 
     /// Opens the store and builds every service. Prints `drover manager listening on URL`
@@ -30,13 +32,21 @@ public struct DroverManagerApp: Sendable {
         let opened = try await location.open(logger: logger)
         let (token, generated) = try await AdminToken.resolve(configured: configuration.adminToken, store: opened.store)
         let controller = ClusterController(store: opened.store, configuration: configuration, logger: logger)
-        let authenticator = TokenAuthenticator(token: token)
+        let jwt = await JWTService(
+            secret: try await JWTSecret.resolve(configured: configuration.jwtSecret, store: opened.store), lifetime: configuration.jwtLifetime
+        )
+        let (passwordHash, generatedPassword) = try await AdminPassword.resolve(configured: configuration.adminPassword, store: opened.store)
+        let authenticator = Authenticator(adminToken: token, jwt: jwt, store: opened.store)
 
         let router = Router(context: ManagerRequestContext.self)
         router.add(middleware: ErrorMiddleware())
-        router.add(middleware: AuthMiddleware(authenticator: authenticator))
+        let limiter = RateLimiter(rate: configuration.rateLimit, burst: configuration.rateBurst)
+        router.add(middleware: AuthMiddleware(authenticator: authenticator, limiter: limiter))
+        router.add(middleware: RateLimitMiddleware(limiter: limiter))
+        router.add(middleware: AuditMiddleware(store: opened.store))
         router.get("health") { _, _ in try JSONResponse.make(HealthResponse(role: "manager")) }
-        router.get("metrics") { _, _ in
+        router.get("metrics") { _, context in
+            _ = try context.requireAdmin()
             var buffer: [UInt8] = []
             metrics.emit(into: &buffer)
             return Response(
@@ -51,7 +61,13 @@ public struct DroverManagerApp: Sendable {
         TaskRoutes(controller: controller).addRoutes(to: router.group("api/v1/tasks"))
         let workflows = WorkflowEngine(controller: controller)
         WorkflowRoutes(engine: workflows).addRoutes(to: router.group("api/v1/workflows"))
-        router.get("api/v1/events") { request, _ in
+        AuthRoutes(jwt: jwt, adminPassword: passwordHash).addRoutes(to: router)
+        TenantRoutes(controller: controller).addRoutes(to: router.group("api/v1/tenants"))
+        JoinTokenRoutes(controller: controller, authenticator: authenticator).addRoutes(to: router.group("api/v1/tokens"))
+        AuditRoutes(store: opened.store).addRoutes(to: router)
+        router.get("api/v1/events") { request, context in
+            // Events name nodes and agents of every tenant: admins only.
+            _ = try context.requireAdmin()
             let after = request.uri.queryParameters.get("after").flatMap(Int.init) ?? 0
             let limit = min(max(request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 100, 1), 1_000)
             return try JSONResponse.make(ListResponse(items: try await controller.store.events(after: after, limit: limit)))
@@ -67,7 +83,7 @@ public struct DroverManagerApp: Sendable {
             router: router,
             server: .http1WebSocketUpgrade(
                 webSocketRouter: wsRouter,
-                configuration: .init(maxFrameSize: configuration.maxFrameBytes, autoPing: .enabled(timePeriod: .seconds(30)))
+                configuration: .init(ws: .init(maxFrameSize: configuration.maxFrameBytes, autoPing: .enabled(timePeriod: .seconds(30))))
             ),
             configuration: .init(address: .hostname(host, port: configuration.port), serverName: "drover-manager"),
             onServerRunning: { channel in
@@ -81,6 +97,8 @@ public struct DroverManagerApp: Sendable {
         services.append(ManagerLoop(controller: controller, interval: configuration.reconcileInterval))
         services.append(workflows)
         services.append(app)
-        return DroverManagerApp(configuration: configuration, adminToken: token, tokenWasGenerated: generated, services: services)
+        return DroverManagerApp(
+            configuration: configuration, adminToken: token, tokenWasGenerated: generated, generatedAdminPassword: generatedPassword, services: services
+        )
     }
 }

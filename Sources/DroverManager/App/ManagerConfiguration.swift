@@ -34,14 +34,30 @@ public struct ManagerConfiguration: Sendable {
     public var rebalanceInterval: Duration?
     /// Most agents one rebalance moves.
     public var rebalanceMaxMoves: Int
+    /// The HMAC secret JWTs are signed with; when `nil`, the stored one, or a new one generated at first start.
+    public var jwtSecret: String?
+    /// The admin password of `POST /api/v1/auth/token`; when `nil`, the stored hash, or a new one printed at first start.
+    public var adminPassword: String?
+    /// How long a JWT from `POST /api/v1/auth/token` is valid, in seconds.
+    public var jwtLifetime: Double
+    /// Requests per second one credential may sustain (0: no limit).
+    public var rateLimit: Double
+    /// Requests one credential may make at once.
+    public var rateBurst: Double
 
     public init(
         host: String = "127.0.0.1", port: Int = 8000, store: String = "sqlite:./drover.db", adminToken: String? = nil,
         heartbeatInterval: Duration = .seconds(5), heartbeatGrace: Duration = .seconds(15),
         reconcileInterval: Duration = .seconds(1), maxFrameBytes: Int = 1 << 20,
         defaultTaskTimeout: Double = 60, maxTaskTimeout: Double = 86_400, defaultStrategy: PlacementStrategy = .leastLoaded,
-        cpuOvercommit: Double = 1.5, maxFailovers: Int = 1, rebalanceInterval: Duration? = nil, rebalanceMaxMoves: Int = 10
+        cpuOvercommit: Double = 1.5, maxFailovers: Int = 1, rebalanceInterval: Duration? = nil, rebalanceMaxMoves: Int = 10,
+        jwtSecret: String? = nil, adminPassword: String? = nil, jwtLifetime: Double = 3_600, rateLimit: Double = 50, rateBurst: Double = 100
     ) {
+        self.jwtSecret = jwtSecret
+        self.adminPassword = adminPassword
+        self.jwtLifetime = jwtLifetime
+        self.rateLimit = rateLimit
+        self.rateBurst = rateBurst
         self.rebalanceInterval = rebalanceInterval
         self.rebalanceMaxMoves = rebalanceMaxMoves
         self.defaultStrategy = defaultStrategy
@@ -71,6 +87,15 @@ public struct ManagerConfiguration: Sendable {
         if let adminToken, adminToken.count < 16 {
             throw ConfigurationError("the admin token must be at least 16 characters long")
         }
+        if let jwtSecret, jwtSecret.utf8.count < 32 {
+            throw ConfigurationError("the JWT secret (--jwt-secret, JWT_SECRET) must be at least 32 bytes long")
+        }
+        if let adminPassword, adminPassword.count < 8 || adminPassword.utf8.count > 1024 {
+            throw ConfigurationError("the admin password (--admin-password, ADMIN_PASSWORD) must be 8 to 1024 characters long")
+        }
+        guard jwtLifetime >= 1, jwtLifetime <= 30 * 86_400 else { throw ConfigurationError("--jwt-ttl must be between 1 second and 30 days") }
+        guard rateLimit >= 0, rateLimit <= 1_000_000 else { throw ConfigurationError("--rate-limit must be between 0 (off) and 1000000 per second") }
+        guard rateBurst >= 1, rateBurst <= 1_000_000 else { throw ConfigurationError("--rate-burst must be between 1 and 1000000") }
     }
 }
 

@@ -25,7 +25,7 @@ extension ClusterController {
             }
             var requestForMove = PlacementRequest(agent: agent)
             requestForMove.preferredNode = request.targetContainerID
-            let candidates = Reconciler.candidates(snapshot).filter { $0.nodeID != agent.nodeID }
+            let candidates = Reconciler.candidates(snapshot).filter { $0.nodeID != agent.nodeID && ($0.tenant == agent.tenant || $0.shared) }
             if let target = request.targetContainerID {
                 guard snapshot.nodes.contains(where: { $0.id == target }) else { throw APIError.notFound("node", target) }
                 if target == agent.nodeID {

@@ -6,23 +6,35 @@ import Logging
 /// Frames that arrive from nodes on the gateway.
 extension ClusterController {
     /// Registers (or re-registers) a node from its `hello` and opens its session.
-    func hello(_ hello: NodeProtocol.Hello, sessionID: UUID, outbound: AsyncStream<NodeMessage>.Continuation) async throws {
+    ///
+    /// `principal` is whoever opened the WebSocket: an admin may register any node for any
+    /// tenant; a tenant only nodes of its own tenant, and never over another tenant's node id;
+    /// a node credential only its own node.
+    /// `issuedCredential`, when the node joined with a join token, goes back in `welcome`.
+    func hello(
+        _ hello: NodeProtocol.Hello, principal: Principal = .admin, issuedCredential: String? = nil, sessionID: UUID,
+        outbound: AsyncStream<NodeMessage>.Continuation
+    ) async throws {
         try NodeIdentity.validate(hello)
         let now = Date()
         let existing = try await store.node(id: hello.nodeID)
+        try Self.authorize(hello, principal: principal, existing: existing)
         let record = NodeRecord(
             id: hello.nodeID, tenant: hello.tenant, name: hello.name, hostAddress: hello.hostAddress, apiPort: hello.apiPort,
             capabilities: hello.capabilities, labels: hello.labels, agentTypes: hello.agentTypes, resources: hello.resources,
             maxAgents: hello.maxAgents, status: existing?.status == .draining ? .draining : .active, connection: .websocket,
             healthScore: existing?.healthScore, metadata: existing?.metadata ?? [:], registeredAt: existing?.registeredAt ?? now,
-            lastHeartbeat: now, incarnation: hello.incarnation
+            lastHeartbeat: now, incarnation: hello.incarnation, shared: existing?.shared
         )
         try await store.upsertNode(record)
-        await sessions.open(nodeID: hello.nodeID, sessionID: sessionID, outbound: outbound, reported: hello.agents, now: now)
+        await sessions.open(
+            nodeID: hello.nodeID, sessionID: sessionID, outbound: outbound, reported: hello.agents, now: now, credential: principal.credential
+        )
         let welcome = NodeProtocol.Welcome(
             nodeID: hello.nodeID,
             heartbeatIntervalSeconds: NodeLiveness.seconds(configuration.heartbeatInterval),
-            heartbeatGraceSeconds: NodeLiveness.seconds(configuration.heartbeatGrace)
+            heartbeatGraceSeconds: NodeLiveness.seconds(configuration.heartbeatGrace),
+            nodeCredential: issuedCredential
         )
         outbound.yield(.welcome(welcome))
         let event = existing == nil ? "node registered" : (existing?.incarnation == hello.incarnation ? "node reconnected" : "node restarted")
@@ -34,6 +46,20 @@ extension ClusterController {
         await recordEvent("node.\(event.replacingOccurrences(of: "node ", with: ""))", node: hello.nodeID, "\(event) with \(hello.agents.count) agents")
         try await reconcile()
         try await dispatchOpenTasks()
+    }
+
+    /// Refuses a `hello` the credential may not send.
+    static func authorize(_ hello: NodeProtocol.Hello, principal: Principal, existing: NodeRecord?) throws {
+        guard !principal.isAdmin else { return }
+        guard let tenant = principal.tenant, hello.tenant == tenant else {
+            throw HelloRefusal("this credential belongs to tenant '\(principal.tenant ?? "-")', but hello names tenant '\(hello.tenant.prefix(64))'")
+        }
+        if principal.role == .node, principal.subject != hello.nodeID {
+            throw HelloRefusal("this node credential is for node '\(principal.subject)', not '\(hello.nodeID.prefix(64))'")
+        }
+        if let existing, existing.tenant != tenant {
+            throw HelloRefusal("node id '\(hello.nodeID)' is taken; choose another --id")
+        }
     }
 
     /// The gateway session ended (the node went away or was replaced).
@@ -142,5 +168,11 @@ enum NodeIdentity {
 /// A node broke the protocol; the session is refused or the frame answered with `error`.
 struct ProtocolViolation: Error, CustomStringConvertible {
     var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Why a `hello` was refused; its text goes back to the node in the `hello_refused` error frame.
+struct HelloRefusal: Error, CustomStringConvertible {
+    let description: String
     init(_ description: String) { self.description = description }
 }

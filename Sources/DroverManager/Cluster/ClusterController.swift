@@ -180,7 +180,8 @@ public final class ClusterController: Sendable {
             let snapshot = Reconciler.Snapshot(
                 agents: try await store.agents(), nodes: try await store.nodes(), connected: connected, reported: reported
             )
-            let candidates = Reconciler.candidates(snapshot)
+            // Only nodes the agent's tenant may use are weighed, so a refusal never counts other tenants' nodes.
+            let candidates = Reconciler.candidates(snapshot).filter { $0.tenant == agent.tenant || $0.shared }
             let decision = reconciler.withLock { $0.scheduler.place(PlacementRequest(agent: agent), on: candidates) }
             switch decision {
             case .unplaceable(let failure):

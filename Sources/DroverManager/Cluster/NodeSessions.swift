@@ -8,6 +8,8 @@ actor NodeSessions {
     struct Session {
         let id: UUID
         let outbound: AsyncStream<NodeMessage>.Continuation
+        /// The stored credential the session was opened with, if any (revoking it ends the session).
+        let credential: String?
         var lastSeen: Date
         var reported: [NodeProtocol.RunningAgent]
         /// Tasks sent on this session and not yet answered.
@@ -17,11 +19,14 @@ actor NodeSessions {
     private var sessions: [String: Session] = [:]
 
     /// Records a new session for `nodeID`, closing the one it replaces.
-    func open(nodeID: String, sessionID: UUID, outbound: AsyncStream<NodeMessage>.Continuation, reported: [NodeProtocol.RunningAgent], now: Date) {
+    func open(
+        nodeID: String, sessionID: UUID, outbound: AsyncStream<NodeMessage>.Continuation, reported: [NodeProtocol.RunningAgent], now: Date,
+        credential: String? = nil
+    ) {
         if let old = sessions[nodeID], old.id != sessionID {
             old.outbound.finish()
         }
-        sessions[nodeID] = Session(id: sessionID, outbound: outbound, lastSeen: now, reported: reported)
+        sessions[nodeID] = Session(id: sessionID, outbound: outbound, credential: credential, lastSeen: now, reported: reported)
     }
 
     /// Forgets a session if it is still the current one for the node; `true` if it was.
@@ -36,6 +41,14 @@ actor NodeSessions {
     /// Ends a node's session from the manager's side (it was marked down or removed).
     func disconnect(nodeID: String) {
         sessions.removeValue(forKey: nodeID)?.outbound.finish()
+    }
+
+    /// Ends every session opened with the stored credential `credential` (it was revoked); returns their node ids.
+    @discardableResult
+    func disconnect(credential: String) -> [String] {
+        let nodeIDs = sessions.filter { $0.value.credential == credential }.map(\.key)
+        for nodeID in nodeIDs { disconnect(nodeID: nodeID) }
+        return nodeIDs
     }
 
     func isCurrent(nodeID: String, sessionID: UUID) -> Bool {

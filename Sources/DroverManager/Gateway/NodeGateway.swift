@@ -13,18 +13,25 @@ struct NodeGateway: Sendable {
 
     let controller: ClusterController
     let codec: NodeMessageCodec
-    let authenticator: TokenAuthenticator
+    let authenticator: Authenticator
 
     func addRoutes(to router: Router<ManagerRequestContext>) {
         router.ws(Self.path) { request, _ in
-            guard authenticator.authenticate(request.headers[.authorization]) else { throw APIError.unauthorized }
+            guard try await authenticator.gatewayCredential(authorization: request.headers[.authorization]) != nil else { throw APIError.unauthorized }
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
-            try await serve(inbound: inbound, outbound: outbound, logger: context.logger)
+            // The credential was checked before the upgrade; read it again for who it is.
+            guard let credential = try await authenticator.gatewayCredential(authorization: context.request.headers[.authorization]) else {
+                try await outbound.close(.policyViolation, reason: "unauthorized")
+                return
+            }
+            try await serve(inbound: inbound, outbound: outbound, credential: credential, logger: context.logger)
         }
     }
 
-    private func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async throws {
+    private func serve(
+        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, credential: Authenticator.GatewayCredential, logger: Logger
+    ) async throws {
         let sessionID = UUID()
         let (messages, continuation) = AsyncStream.makeStream(of: NodeMessage.self)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -62,7 +69,15 @@ struct NodeGateway: Sendable {
                         break
                     }
                     do {
-                        try await controller.hello(hello, sessionID: sessionID, outbound: continuation)
+                        var principal: Principal
+                        var issued: String?
+                        switch credential {
+                        case .principal(let presented):
+                            principal = presented
+                        case .join(let token):
+                            (principal, issued) = try await controller.join(hello, token: token)
+                        }
+                        try await controller.hello(hello, principal: principal, issuedCredential: issued, sessionID: sessionID, outbound: continuation)
                         nodeID = hello.nodeID
                     } catch {
                         logger.warning("node refused", metadata: ["node": "\(hello.nodeID.prefix(64))", "error": "\(error)"])

@@ -63,12 +63,15 @@ public final class WorkflowEngine: Service, Sendable, CustomStringConvertible {
 
     /// Validates and stores a definition; an unchanged one keeps its version.
     func register(_ definition: WorkflowDefinition, tenant: String) async throws -> (WorkflowRecord, created: Bool) {
-        let known = Set(try await store.workflows().map(\.name))
+        let known = Set(try await store.workflows().filter { $0.tenant == tenant }.map(\.name))
         let problems = WorkflowValidator.problems(in: definition, knownWorkflows: known)
         if let first = problems.first {
             throw APIError.invalidWorkflow(first, all: problems)
         }
         let current = try await store.workflow(name: definition.name, version: nil)
+        if let current, current.tenant != tenant {
+            throw APIError(.conflict, code: "workflow_name_taken", "the workflow name '\(definition.name)' is taken; choose another")
+        }
         if let current, current.definition == definition { return (current, false) }
         let record = WorkflowRecord(
             name: definition.name, version: (current?.version ?? 0) + 1, tenant: tenant, definition: definition, createdAt: Date()
@@ -85,8 +88,8 @@ public final class WorkflowEngine: Service, Sendable, CustomStringConvertible {
     // MARK: Runs
 
     /// Starts a run of the newest (or the given) version of a workflow.
-    func startRun(workflow name: String, request: WorkflowRunRequest, tenant: String) async throws -> WorkflowRunRecord {
-        guard let workflow = try await store.workflow(name: name, version: request.version) else {
+    func startRun(workflow name: String, request: WorkflowRunRequest, caller: Principal) async throws -> WorkflowRunRecord {
+        guard let workflow = caller.visible(try await store.workflow(name: name, version: request.version)) else {
             if let version = request.version { throw APIError.notFound("workflow version", "\(name) v\(version)") }
             throw APIError.notFound("workflow", name)
         }
@@ -99,7 +102,7 @@ public final class WorkflowEngine: Service, Sendable, CustomStringConvertible {
                 throw APIError.badRequest("run_id '\(runID.prefix(64))' is invalid: use 1 to 96 letters, digits, '.', '_' or '-'")
             }
             if let existing = try await store.run(id: runID) {
-                guard existing.workflow == name else {
+                guard existing.workflow == name, caller.canAccess(tenant: existing.tenant) else {
                     throw APIError(.conflict, code: "run_exists", "run '\(runID)' exists for another workflow")
                 }
                 return existing
@@ -107,7 +110,7 @@ public final class WorkflowEngine: Service, Sendable, CustomStringConvertible {
         }
         let now = Date()
         let record = WorkflowRunRecord(
-            id: request.runID ?? Identifiers.make("run"), workflow: name, version: workflow.version, tenant: tenant, input: input,
+            id: request.runID ?? Identifiers.make("run"), workflow: name, version: workflow.version, tenant: workflow.tenant, input: input,
             createdAt: now, updatedAt: now
         )
         return try await ask { .start(record, workflow.definition, reply: $0) }

@@ -252,7 +252,7 @@ final class WorkflowRunner {
             }
             return
         }
-        guard let definition = try? await store.workflow(name: name, version: nil) else {
+        guard let definition = try? await store.workflow(name: name, version: nil), definition.tenant == parent.record.tenant else {
             inbox.post(.childFinished(parentRunID: parentID, childRunID: childID, ok: false, output: nil, error: "no workflow named '\(name)' is registered"))
             return
         }

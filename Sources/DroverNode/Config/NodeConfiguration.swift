@@ -11,6 +11,9 @@ public struct NodeConfiguration: Sendable {
     public var managerURL: String
     /// Join token, sent as `Authorization: Bearer <token>` on the WebSocket upgrade.
     public var token: String
+    /// Where the node keeps the credential the manager gives it for a join token (`drj_…`),
+    /// and reads it from on the next start; `nil`: kept in memory only.
+    public var credentialFile: String?
     /// Node id: 1 to 128 letters, digits, `.`, `_` or `-`.
     public var nodeID: String
     /// Tenant that owns the node.

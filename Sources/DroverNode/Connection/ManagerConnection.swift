@@ -22,6 +22,8 @@ struct ManagerConnection: Service {
     let logger: Logger
     let codec: NodeMessageCodec
     let metrics = NodeMetrics()
+    /// The bearer token: the join token, then the node credential the manager issues for it.
+    let credential: NodeCredential
 
     init(
         configuration: NodeConfiguration, supervisor: AgentSupervisor, outbox: Outbox, boundPort: BoundPort = BoundPort(),
@@ -34,6 +36,7 @@ struct ManagerConnection: Service {
         self.incarnation = incarnation
         self.logger = logger
         self.codec = NodeMessageCodec(maxFrameBytes: configuration.maxFrameBytes)
+        self.credential = NodeCredential(token: configuration.token, file: configuration.credentialFile)
     }
 
     func run() async throws {
@@ -106,7 +109,7 @@ struct ManagerConnection: Service {
     /// One session, from dialling to the end of the connection.
     private func connect(url: String, session: SessionState) async throws {
         var headers = HTTPFields()
-        headers[.authorization] = "Bearer \(configuration.token)"
+        headers[.authorization] = "Bearer \(credential.token)"
         let clientConfiguration = WebSocketClientConfiguration(
             maxFrameSize: configuration.maxFrameBytes, additionalHeaders: headers, closeTimeout: .seconds(2),
             autoPing: .enabled(timePeriod: .seconds(20))
@@ -168,6 +171,7 @@ struct ManagerConnection: Service {
             }
             switch message {
             case .welcome(let welcome):
+                if let issued = welcome.nodeCredential, !issued.isEmpty { credential.replace(with: issued, logger: logger) }
                 let firstWelcome = !session.isWelcomed
                 let interval = heartbeatInterval(welcome)
                 session.welcomed(interval: interval)
@@ -264,7 +268,7 @@ struct ManagerConnection: Service {
         var http = url
         if http.hasPrefix("wss://") { http = "https://" + http.dropFirst(6) } else if http.hasPrefix("ws://") { http = "http://" + http.dropFirst(5) }
         var request = HTTPClientRequest(url: http)
-        request.headers.add(name: "Authorization", value: "Bearer \(configuration.token)")
+        request.headers.add(name: "Authorization", value: "Bearer \(credential.token)")
         guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(5)) else { return nil }
         _ = try? await response.body.collect(upTo: 64 * 1024)
         return Int(response.status.code)

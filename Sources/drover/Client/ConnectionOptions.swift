@@ -53,4 +53,5 @@ let clientCommands: [any ParsableCommand.Type] = [
     StatusCommand.self, NodesCommand.self, AgentsCommand.self, DeployCommand.self, UndeployCommand.self,
     TaskCommand.self, TaskStatusCommand.self, MigrateCommand.self, DrainCommand.self, RebalanceCommand.self, EventsCommand.self,
     WorkflowCommand.self,
+    TokenCommand.self, TenantCommand.self,
 ]

@@ -65,7 +65,7 @@ struct DevCommand: AsyncParsableCommand {
         ProcessSetup.say("""
 
             Drover dev: manager on \(base), node '\(nodeId)', store \(dataDir)/drover.db
-            admin token: \(manager.adminToken)   (also in \(tokenFile); the CLI reads it from there)
+            admin token: \(manager.adminToken)   (also in \(tokenFile); the CLI reads it from there)\(manager.generatedAdminPassword.map { "\n    admin password (shown once): \($0)" } ?? "")
             try:  curl -s -H "Authorization: Bearer \(manager.adminToken)" \(base)/api/v1/cluster/status
                   swift run drover deploy echo && swift run drover agents
             Ctrl-C stops everything.

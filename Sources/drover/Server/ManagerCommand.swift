@@ -37,6 +37,21 @@ struct ManagerOptions: ParsableArguments {
     @Option(help: "Rebalance on its own every this many seconds (0: only when asked).")
     var rebalanceInterval = 0.0
 
+    @Option(help: "HMAC secret (32+ bytes) JWTs are signed with (default: $JWT_SECRET, else stored, else generated).")
+    var jwtSecret: String?
+
+    @Option(help: "Admin password for POST /api/v1/auth/token (default: $ADMIN_PASSWORD, else stored hash, else generated and printed once).")
+    var adminPassword: String?
+
+    @Option(help: "Seconds a JWT from POST /api/v1/auth/token is valid.")
+    var jwtTtl = 3600.0
+
+    @Option(help: "Requests per second one credential may sustain (0: no limit).")
+    var rateLimit = 50.0
+
+    @Option(help: "Requests one credential may make at once.")
+    var rateBurst = 100.0
+
     func configuration(store: String) throws -> ManagerConfiguration {
         for (name, value) in [("--heartbeat-interval", heartbeatInterval), ("--heartbeat-grace", heartbeatGrace), ("--reconcile-interval", reconcileInterval)] {
             guard value > 0, value < 86_400 else { throw ValidationError("\(name) must be between 0 and 86400 seconds") }
@@ -52,8 +67,15 @@ struct ManagerOptions: ParsableArguments {
             heartbeatGrace: .milliseconds(Int64(heartbeatGrace * 1000)),
             reconcileInterval: .milliseconds(Int64(reconcileInterval * 1000)),
             defaultStrategy: strategy, cpuOvercommit: cpuOvercommit, maxFailovers: maxFailovers,
-            rebalanceInterval: rebalanceInterval > 0 ? .milliseconds(Int64(rebalanceInterval * 1000)) : nil
+            rebalanceInterval: rebalanceInterval > 0 ? .milliseconds(Int64(rebalanceInterval * 1000)) : nil,
+            jwtSecret: jwtSecret ?? Self.environment("JWT_SECRET"), adminPassword: adminPassword ?? Self.environment("ADMIN_PASSWORD"),
+            jwtLifetime: jwtTtl, rateLimit: rateLimit, rateBurst: rateBurst
         )
+    }
+
+    /// A non-empty environment variable.
+    static func environment(_ name: String) -> String? {
+        ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
     }
 }
 
@@ -83,6 +105,9 @@ struct ManagerCommand: AsyncParsableCommand {
             throw error
         } catch {
             throw ValidationError("cannot start the manager: \(error)")
+        }
+        if let password = manager.generatedAdminPassword {
+            ProcessSetup.say("admin password (generated, shown once; only its hash is stored): \(password)")
         }
         if manager.tokenWasGenerated {
             ProcessSetup.say("admin token (generated, stored in the manager's store): \(manager.adminToken)")

@@ -83,6 +83,9 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Token to join with (default: $DROVER_TOKEN).")
     var token: String?
 
+    @Option(help: "File the node keeps the credential it gets for a join token in, and reads on start (default: .drover-node/ID.credential).")
+    var credentialFile: String?
+
     @Option(help: "Node id (default: the host name).")
     var id: String?
 
@@ -121,12 +124,13 @@ struct NodeCommand: AsyncParsableCommand {
             configuration.heartbeatInterval = .milliseconds(Int64(heartbeatInterval * 1000))
         }
         try nodeOptions.apply(to: &configuration)
+        configuration.credentialFile = credentialFile ?? ".drover-node/\(configuration.nodeID).credential"
         do {
             try configuration.validate()
         } catch {
             throw ValidationError("\(error)")
         }
-        guard !configuration.token.isEmpty else {
+        guard !configuration.token.isEmpty || configuration.hasStoredCredential else {
             throw ValidationError("no token: pass --token or set DROVER_TOKEN (the manager prints its admin token at start)")
         }
         let (logger, metrics) = ProcessSetup.bootstrap(logLevel: logLevel, label: "drover.node")

@@ -1,0 +1,99 @@
+import DroverCore
+import Foundation
+import SQLiteNIO
+
+/// Tenants, tenant API tokens and the audit log in SQLite (schema version 3).
+extension SQLiteStore {
+    // MARK: Tenants
+
+    public func insertTenant(_ tenant: TenantRecord) async throws {
+        let inserted = try await run(
+            "INSERT INTO tenants (name, data) VALUES (?, ?) ON CONFLICT(name) DO NOTHING RETURNING name",
+            [.text(tenant.name), .text(try Self.encode(tenant))]
+        )
+        guard !inserted.isEmpty else { throw StoreError.duplicate(tenant.name) }
+    }
+
+    public func tenant(name: String) async throws -> TenantRecord? {
+        try await decodeRecords(TenantRecord.self, "SELECT name AS id, data FROM tenants WHERE name = ?", [.text(name)]).first
+    }
+
+    public func tenants() async throws -> [TenantRecord] {
+        try await decodeRecords(TenantRecord.self, "SELECT name AS id, data FROM tenants ORDER BY name", [])
+    }
+
+    // MARK: API tokens
+
+    public func insertAPIToken(_ token: APITokenRecord) async throws {
+        let inserted = try await run(
+            """
+            INSERT INTO api_tokens (id, tenant, secret_hash, created_at, data) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT DO NOTHING RETURNING id
+            """,
+            [.text(token.id), .text(token.tenant), .text(token.secretHash), .float(token.createdAt.timeIntervalSince1970), .text(try Self.encode(token))]
+        )
+        guard !inserted.isEmpty else { throw StoreError.duplicate(token.id) }
+    }
+
+    public func apiToken(secretHash: String) async throws -> APITokenRecord? {
+        try await decodeRecords(APITokenRecord.self, "SELECT id, data FROM api_tokens WHERE secret_hash = ?", [.text(secretHash)]).first
+    }
+
+    public func apiTokens(tenant: String) async throws -> [APITokenRecord] {
+        try await decodeRecords(APITokenRecord.self, "SELECT id, data FROM api_tokens WHERE tenant = ? ORDER BY created_at, id", [.text(tenant)])
+    }
+
+    @discardableResult public func revokeAPIToken(id: String, tenant: String, at: Date) async throws -> Bool {
+        guard var token = try await decodeRecords(
+            APITokenRecord.self, "SELECT id, data FROM api_tokens WHERE id = ? AND tenant = ?", [.text(id), .text(tenant)]
+        ).first else { return false }
+        guard token.revokedAt == nil else { return true }
+        token.revokedAt = at
+        _ = try await run("UPDATE api_tokens SET data = ? WHERE id = ?", [.text(try Self.encode(token)), .text(id)])
+        return true
+    }
+
+    public func consumeJoinToken(id: String, nodeID: String, at: Date) async throws -> Bool {
+        guard var token = try await decodeRecords(APITokenRecord.self, "SELECT id, data FROM api_tokens WHERE id = ?", [.text(id)]).first,
+              token.kind == .join, token.usedAt == nil, token.revokedAt == nil
+        else { return false }
+        token.usedAt = at
+        token.nodeID = nodeID
+        // Compare-and-set on the stored JSON: only the caller that still sees it unused writes.
+        let updated = try await run(
+            """
+            UPDATE api_tokens SET data = ? WHERE id = ? AND json_extract(data, '$.used_at') IS NULL
+                AND json_extract(data, '$.revoked_at') IS NULL RETURNING id
+            """,
+            [.text(try Self.encode(token)), .text(id)]
+        )
+        return !updated.isEmpty
+    }
+
+    // MARK: Audit
+
+    @discardableResult public func appendAudit(_ entry: AuditEntry) async throws -> AuditEntry {
+        let rows = try await run(
+            "INSERT INTO audit (at, data) VALUES (?, ?) RETURNING sequence",
+            [.float(entry.at.timeIntervalSince1970), .text(try Self.encode(entry))]
+        )
+        var stored = entry
+        stored.sequence = rows.first?.column("sequence")?.integer.map { Int($0) } ?? 0
+        return stored
+    }
+
+    public func audit(after: Int, limit: Int) async throws -> [AuditEntry] {
+        let rows = try await run(
+            "SELECT sequence, data FROM audit WHERE sequence > ? ORDER BY sequence LIMIT ?", [.integer(after), .integer(max(0, limit))]
+        )
+        let decoder = JSONCoding.decoder()
+        return try rows.map { row in
+            let sequence = row.column("sequence")?.integer.map { Int($0) } ?? 0
+            guard let text = row.column("data")?.string, var entry = try? decoder.decode(AuditEntry.self, from: Data(text.utf8)) else {
+                throw StoreError.corrupt("audit entry \(sequence) could not be read")
+            }
+            entry.sequence = sequence
+            return entry
+        }
+    }
+}
