@@ -103,6 +103,37 @@ struct GatewayGarbageTests {
         await #expect(throws: DroverClientError.self) { try await cluster.client.task(id: "tsk-nobody") }
         #expect(cluster.manager?.isRunning == true)
     }
+
+    @Test("a replayed hello changes nothing: a second one in a session is refused, and another tenant's credential cannot take the node over")
+    func replayedHello() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startManager()
+        let codec = NodeMessageCodec()
+        let original = try codec.encode(Self.hello("replayed"))
+        // The same session says hello twice, the second time claiming other labels and another tenant.
+        var forged = Self.hello("replayed")
+        if case .hello(var payload) = forged {
+            payload.tenant = "globex"
+            payload.labels = ["zone": "forged"]
+            forged = .hello(payload)
+        }
+        let twice = try await Self.exchange(cluster, token: cluster.token, frames: [original, try codec.encode(forged)])
+        #expect(Self.types(twice) == ["welcome", "error"])
+        #expect(twice.last?.contains("unexpected_message") == true)
+        let node = try await cluster.client.node(id: "replayed")
+        #expect(node.tenant == "default")
+        #expect(node.labels.isEmpty)
+
+        // The captured hello replayed by another tenant's credential: refused, the node stays as it was.
+        _ = try await cluster.client.createTenant("globex")
+        let globex = try await cluster.client.createAPIToken(tenant: "globex").token
+        let replay = try await Self.exchange(cluster, token: globex, frames: [original])
+        #expect(Self.types(replay) == ["error"])
+        #expect(replay.first?.contains("hello_refused") == true)
+        #expect(try await cluster.client.node(id: "replayed").tenant == "default")
+        // Without any credential the upgrade itself is refused.
+        await #expect(throws: (any Error).self) { _ = try await Self.exchange(cluster, token: Optional<String>.none, frames: [original]) }
+    }
 }
 
 /// Frames a test connection received.
