@@ -40,6 +40,13 @@ struct WorkflowMachineTests {
         #expect(results.map { $0["echo"] } == docs.map { Optional($0) })
         #expect(results.map { $0["at"]?.intValue } == (0..<20).map { Optional($0) })
         #expect(simulation.events(.stepScheduled).first?.taskID == "run-1.each.i0.a1")
+        #expect(simulation.machine.timeline.map(\.step) == ["each"])
+        #expect(simulation.machine.timeline.first?.startMs == 0)
+        #expect((simulation.machine.timeline.first?.endMs ?? 0) > 0)
+        let items = simulation.machine.profile.steps.first?.items
+        #expect(items?.count == 20)
+        #expect(items?.retried == 0)
+        #expect((items?.p50Ms ?? 0) > 0 && (items?.p50Ms ?? 0) <= (items?.maxMs ?? 0))
     }
 
     @Test("map error handling: continue_on_error leaves null, fail_fast fails the run")

@@ -47,6 +47,12 @@ struct WorkflowExampleTests {
             most = max(most, inFlight)
         }
         #expect(most == 4)
+        // enable_profiling: the view carries a profile; the CLI draws the timeline.
+        #expect(view.profile?.steps.first { $0.step == "count_words" }?.items?.count == 12)
+        #expect(view.timeline.map(\.step) == ["count_words", "reduce"])
+        let drawn = try await cluster.cli(["workflow", "status", runID, "--timeline"])
+        #expect(drawn.status == 0)
+        #expect(drawn.output.contains("timeline (0 to") && drawn.output.contains("count_words: 12 items"), "\(drawn.output)")
         // Run-deployed agents are removed at the end (cleanup_policy: always).
         try await eventually("the run's agents are undeployed") {
             try await cluster.client.agents().filter { $0.labels["drover.run"] == runID }.allSatisfy { $0.desiredState == .stopped }

@@ -55,7 +55,7 @@ public struct WorkflowConfig: Codable, Sendable, Hashable {
     public var failureStrategy: FailureStrategy
     /// The whole run's time limit.
     public var timeout: WorkflowDuration?
-    /// Keep per-step timings in the run view (they are always in the history).
+    /// Add a `profile` to the run view: per-step durations and map item latency percentiles.
     public var enableProfiling: Bool
 
     public init(cleanupPolicy: CleanupPolicy = .always, failureStrategy: FailureStrategy = .failFast, timeout: WorkflowDuration? = nil, enableProfiling: Bool = false) {

@@ -19,9 +19,13 @@ public struct WorkflowRunView: Codable, Sendable, Hashable {
     /// Signals received that no wait step has taken yet.
     public var pendingSignals: [String]
     public var historyLength: Int
+    /// When each step started and ended, relative to the run's start.
+    public var timeline: [WorkflowTimelineEntry]
+    /// Only with `config.enable_profiling`: per-step durations and map item latencies.
+    public var profile: WorkflowProfile?
 
     enum CodingKeys: String, CodingKey {
-        case id, workflow, version, tenant, status, input, state, error, steps
+        case id, workflow, version, tenant, status, input, state, error, steps, timeline, profile
         case parentRunID = "parent_run_id"
         case createdAt = "created_at"
         case startedAt = "started_at"
@@ -47,6 +51,8 @@ public struct WorkflowRunView: Codable, Sendable, Hashable {
         durationMs = zip(machine.startedAt, machine.finishedAt).map { ($1.timeIntervalSince($0) * 1_000).rounded() }
         pendingSignals = machine.pendingSignals.filter { !$0.value.isEmpty }.keys.sorted()
         historyLength = machine.lastSequence
+        timeline = machine.timeline
+        profile = machine.definition.effectiveConfig.enableProfiling ? machine.profile : nil
         steps = machine.stepKeys.compactMap { key in
             guard let definition = machine.definition(of: key), let step = machine.steps[key] else { return nil }
             return WorkflowStepView(key: key, definition: definition, step: step, map: machine.maps[key])

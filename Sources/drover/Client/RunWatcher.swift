@@ -43,6 +43,27 @@ enum RunPrinter {
         return parts.joined(separator: "  ")
     }
 
+    /// One bar per step, on a 50-column scale from the run's start to its end (or now).
+    static func timeline(_ view: WorkflowRunView) {
+        let end = max(view.durationMs ?? 0, view.timeline.compactMap { $0.endMs ?? $0.startMs }.max() ?? 0, 1)
+        let width = 50.0
+        let nameWidth = max(view.timeline.map(\.step.count).max() ?? 0, 4)
+        print("timeline (0 to \(String(format: "%.0f", end)) ms):")
+        for entry in view.timeline {
+            let from = Int((entry.startMs / end * width).rounded(.down))
+            let to = max(from + 1, Int(((entry.endMs ?? end) / end * width).rounded(.up)))
+            let bar = String(repeating: " ", count: from) + String(repeating: entry.endMs == nil ? "-" : "#", count: min(to, Int(width)) - from)
+            let label = entry.step.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+            print("  \(label) |\(bar.padding(toLength: Int(width), withPad: " ", startingAt: 0))| \(String(format: "%.1f", entry.startMs))–\(entry.endMs.map { String(format: "%.1f", $0) } ?? "…") ms")
+        }
+        if let profile = view.profile {
+            for step in profile.steps {
+                guard let items = step.items else { continue }
+                print(String(format: "  %@: %d items, %d retried, latency p50 %.1f ms, p95 %.1f ms, max %.1f ms", step.step, items.count, items.retried, items.p50Ms, items.p95Ms, items.maxMs))
+            }
+        }
+    }
+
     static func steps(_ view: WorkflowRunView) {
         for step in view.steps { print(progress(step)) }
     }

@@ -82,6 +82,9 @@ struct WorkflowStatusCommand: AsyncParsableCommand {
     @Flag(help: "Follow the run until it ends.")
     var watch = false
 
+    @Flag(help: "Draw when each step ran, relative to the run's start.")
+    var timeline = false
+
     func run() async throws {
         try await connection.perform {
             let view = watch
@@ -89,6 +92,7 @@ struct WorkflowStatusCommand: AsyncParsableCommand {
                 : try await connection.client.run(id: runID)
             if connection.json { return try connection.printJSON(view) }
             RunPrinter.steps(view)
+            if timeline { RunPrinter.timeline(view) }
             RunPrinter.summary(view)
         }
     }
