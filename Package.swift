@@ -144,7 +144,10 @@ let package = Package(
         ),
         .testTarget(
             name: "DroverManagerTests",
-            dependencies: ["DroverManager", "DroverCore", "DroverStore", "DroverTestSupport"],
+            dependencies: [
+                "DroverManager", "DroverCore", "DroverStore", "DroverTestSupport",
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "DroverNodeTests", dependencies: ["DroverNode", "DroverCore"], swiftSettings: swiftSettings),

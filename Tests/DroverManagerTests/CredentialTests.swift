@@ -2,6 +2,7 @@ import DroverCore
 import DroverStore
 import DroverTestSupport
 import Foundation
+import JWTKit
 import Testing
 @testable import DroverManager
 
@@ -66,6 +67,32 @@ struct CredentialTests {
         for (name, attack) in attacks {
             #expect(await service.verify(attack) == nil, "\(name) was accepted")
         }
+    }
+
+    @Test("ES256: its own tokens verify; HS256 (even signed with the public key), other keys and alg none do not")
+    func es256() async throws {
+        let key = ES256PrivateKey()
+        let service = try await JWTService(es256PrivateKeyPEM: key.pemRepresentation, lifetime: 60)
+        let principal = Principal(role: .tenant, tenant: "acme", subject: "ci")
+        let (token, _) = try await service.issue(for: principal)
+        #expect(JWTService.headerAlgorithm(of: token) == "ES256")
+        #expect(await service.verify(token)?.principal == principal)
+
+        let other = try await JWTService(es256PrivateKeyPEM: ES256PrivateKey().pemRepresentation, lifetime: 60)
+        let (foreign, _) = try await other.issue(for: .admin)
+        let good = TestJWT.claims(sub: "admin", role: "admin")
+        let publicPEM = key.publicKey.pemRepresentation
+        let attacks: [String: String] = [
+            "another key": foreign,
+            "HS256 with the public key as secret": try TestJWT.make(claims: good, secret: publicPEM),
+            "HS256": try TestJWT.make(claims: good, secret: Self.secret),
+            "alg none": try TestJWT.make(header: ["alg": "none", "typ": "JWT"], claims: good, secret: "", signature: ""),
+            "tampered": String(token.dropLast(2)) + (token.hasSuffix("AA") ? "BB" : "AA"),
+        ]
+        for (name, attack) in attacks {
+            #expect(await service.verify(attack) == nil, "\(name) was accepted")
+        }
+        await #expect(throws: (any Error).self) { _ = try await JWTService(es256PrivateKeyPEM: "not a key", lifetime: 60) }
     }
 
     @Test("the authenticator accepts the admin token, live tenant tokens and valid JWTs, and nothing else")

@@ -44,6 +44,8 @@ public struct ManagerConfiguration: Sendable {
     public var rateLimit: Double
     /// Requests one credential may make at once.
     public var rateBurst: Double
+    /// A P-256 private key (PEM): JWTs are then ES256, signed with it, and HS256 ones are refused.
+    public var jwtES256KeyPEM: String? = nil
 
     public init(
         host: String = "127.0.0.1", port: Int = 8000, store: String = "sqlite:./drover.db", adminToken: String? = nil,

@@ -2,19 +2,31 @@ import DroverCore
 import Foundation
 import JWTKit
 
-/// Issues and checks the manager's HS256 JWTs.
+/// Issues and checks the manager's JWTs: HS256 with a shared secret, or ES256 with a P-256 key.
 ///
-/// Verification refuses any token whose header does not say `HS256` (so `alg: none` and
-/// algorithm-confusion tokens never reach the signature check), then checks the signature,
-/// expiry, issuer and audience.
+/// Verification refuses any token whose header does not name the one algorithm in use (so
+/// `alg: none` and algorithm-confusion tokens, such as an HS256 token signed with the public
+/// key, never reach the signature check), then checks the signature, expiry, issuer and audience.
 struct JWTService: Sendable {
     let keys: JWTKeyCollection
+    /// `HS256` or `ES256`: the only algorithm issued and accepted.
+    let algorithm: String
     /// Lifetime of tokens issued by `POST /api/v1/auth/token`.
     let lifetime: TimeInterval
 
     init(secret: String, lifetime: TimeInterval) async {
         keys = JWTKeyCollection()
         await keys.add(hmac: HMACKey(from: Array(secret.utf8)), digestAlgorithm: .sha256)
+        algorithm = "HS256"
+        self.lifetime = lifetime
+    }
+
+    /// ES256 with the P-256 private key in `pem` (PKCS#8 or SEC1 PEM).
+    init(es256PrivateKeyPEM pem: String, lifetime: TimeInterval) async throws {
+        let key = try ES256PrivateKey(pem: pem)
+        keys = JWTKeyCollection()
+        await keys.add(ecdsa: key)
+        algorithm = "ES256"
         self.lifetime = lifetime
     }
 
@@ -33,7 +45,7 @@ struct JWTService: Sendable {
     /// The claims of a valid token, or `nil` for anything else (bad shape, other algorithm,
     /// wrong signature, expired, other issuer or audience).
     func verify(_ token: String) async -> DroverClaims? {
-        guard Self.headerAlgorithm(of: token) == "HS256" else { return nil }
+        guard Self.headerAlgorithm(of: token) == algorithm else { return nil }
         return try? await keys.verify(token, as: DroverClaims.self)
     }
 

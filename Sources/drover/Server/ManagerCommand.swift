@@ -46,6 +46,9 @@ struct ManagerOptions: ParsableArguments {
     @Option(help: "Seconds a JWT from POST /api/v1/auth/token is valid.")
     var jwtTtl = 3600.0
 
+    @Option(help: "A P-256 private key (PEM file): sign JWTs with ES256 instead of HS256 (default: $JWT_ES256_KEY_FILE).")
+    var jwtEs256Key: String?
+
     @Option(help: "Requests per second one credential may sustain (0: no limit).")
     var rateLimit = 50.0
 
@@ -60,7 +63,15 @@ struct ManagerOptions: ParsableArguments {
         guard let strategy = PlacementStrategy(rawValue: defaultStrategy) else {
             throw ValidationError("--default-strategy must be one of \(PlacementStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        return ManagerConfiguration(
+        var keyPEM: String?
+        if let path = jwtEs256Key ?? Self.environment("JWT_ES256_KEY_FILE") {
+            do {
+                keyPEM = try String(contentsOfFile: path, encoding: .utf8)
+            } catch {
+                throw ValidationError("cannot read the ES256 key \(path): \(error.localizedDescription)")
+            }
+        }
+        var configuration = ManagerConfiguration(
             host: host, port: port, store: store,
             adminToken: adminToken ?? ProcessInfo.processInfo.environment["DROVER_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 },
             heartbeatInterval: .milliseconds(Int64(heartbeatInterval * 1000)),
@@ -71,6 +82,8 @@ struct ManagerOptions: ParsableArguments {
             jwtSecret: jwtSecret ?? Self.environment("JWT_SECRET"), adminPassword: adminPassword ?? Self.environment("ADMIN_PASSWORD"),
             jwtLifetime: jwtTtl, rateLimit: rateLimit, rateBurst: rateBurst
         )
+        configuration.jwtES256KeyPEM = keyPEM
+        return configuration
     }
 
     /// A non-empty environment variable.
