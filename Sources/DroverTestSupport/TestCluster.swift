@@ -82,6 +82,8 @@ public final class TestCluster: @unchecked Sendable {
                 "manager", "--host", "127.0.0.1", "--port", "\(managerPort)", "--store", "sqlite:\(databasePath)",
                 "--admin-token", token, "--heartbeat-interval", "\(heartbeatInterval)", "--heartbeat-grace", "\(heartbeatGrace)",
                 "--reconcile-interval", "0.2", "--jwt-secret", jwtSecret, "--admin-password", adminPassword,
+                // Tests poll every few milliseconds; the rate-limit tests set their own (the last flag wins).
+                "--rate-limit", "1000", "--rate-burst", "2000",
             ] + managerArguments,
             directory: directory
         )
