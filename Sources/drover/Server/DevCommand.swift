@@ -34,10 +34,15 @@ struct DevCommand: AsyncParsableCommand {
         let (logger, metrics) = ProcessSetup.bootstrap(logLevel: logLevel, label: "drover.dev")
         let managerConfiguration = try managerOptions.configuration(store: "sqlite:\(dataDir)/drover.db")
         let manager: DroverManagerApp
+        let listening = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         do {
             manager = try await DroverManagerApp.build(
                 configuration: managerConfiguration, logger: logger, metrics: metrics,
-                onListening: { url in ProcessSetup.say("drover manager listening on \(url)") }
+                onListening: { url in
+                    ProcessSetup.say("drover manager listening on \(url)")
+                    listening.continuation.yield()
+                    listening.continuation.finish()
+                }
             )
         } catch {
             throw ValidationError("cannot start the manager: \(error)")
@@ -72,10 +77,30 @@ struct DevCommand: AsyncParsableCommand {
 
             """)
         let group = ServiceGroup(configuration: .init(
-            services: (manager.services + nodeApp.services()).map { .init(service: $0) },
+            // The node starts once the manager listens, so its first dial does not fail.
+            services: (manager.services + [StartWhenReady(gate: listening.stream, services: nodeApp.services())]).map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))
         try await group.run()
+    }
+}
+
+/// Runs `services` (together) once `gate` yields or ends; a graceful shutdown before that ends it quietly.
+struct StartWhenReady: Service, CustomStringConvertible {
+    let gate: AsyncStream<Void>
+    let services: [any Service]
+
+    var description: String { "StartWhenReady(\(services.map { "\($0)" }.joined(separator: ", ")))" }
+
+    func run() async throws {
+        _ = await cancelWhenGracefulShutdown { () async -> Void in
+            for await _ in gate { break }
+        }
+        guard !Task.isCancelled, !Task.isShuttingDownGracefully else { return }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for service in services { group.addTask { try await service.run() } }
+            try await group.waitForAll()
+        }
     }
 }
