@@ -124,3 +124,22 @@ struct WorkflowFormatTests {
         #expect(WorkflowValidator.inputProblems(["documents": "x", "n": 1.5], schema: schema).map(\.path) == ["input.documents", "input.n"])
     }
 }
+
+@Suite("Placement failures")
+struct PlacementFailureTests {
+    @Test("waiting helps only when nodes are away or full, or none registered yet")
+    func transient() {
+        func failure(_ rejections: [PlacementRejection: Int], evaluated: Int = 2) -> PlacementFailure {
+            PlacementFailure(agentType: "echo", nodesEvaluated: evaluated, rejections: rejections)
+        }
+        #expect(failure([:], evaluated: 0).isTransient)
+        #expect(failure([.notConnected: 2]).isTransient)
+        #expect(failure([.notActive: 1, .resourcesExhausted: 1]).isTransient)
+        #expect(failure([.agentLimit: 2]).isTransient)
+        #expect(!failure([.agentTypeMissing: 2]).isTransient)
+        #expect(!failure([.notConnected: 1, .agentTypeMissing: 1]).isTransient)
+        #expect(!failure([.otherTenant: 2]).isTransient)
+        #expect(!failure([.capabilityMissing: 1, .selectorMismatch: 1]).isTransient)
+        #expect(!failure([.nodeTooSmall: 2]).isTransient)
+    }
+}

@@ -111,6 +111,18 @@ struct WorkflowAPITests {
         #expect(try await client.runs(status: .completed).count == 2)
     }
 
+    @Test("a step whose agent type no node offers fails at once, saying why")
+    func unplaceableStep() async throws {
+        let cluster = try await Self.cluster()
+        _ = try await cluster.client.applyWorkflow(WorkflowDefinition(name: "ghostly", steps: [
+            StepDefinition(id: "haunt", type: .task, agentType: "ghost", input: 1)
+        ]))
+        let view = try await cluster.client.runAndWait(workflow: "ghostly", input: [:], timeoutSeconds: 30)
+        #expect(view.status == .failed)
+        #expect(view.error?.contains("no node can run agent type 'ghost'") == true, "\(view.error ?? "")")
+        #expect(view.error?.contains("agent type not offered on 1 node") == true, "\(view.error ?? "")")
+    }
+
     @Test("cancel ends a waiting run; a cancelled run takes no signal")
     func cancel() async throws {
         let cluster = try await Self.cluster()

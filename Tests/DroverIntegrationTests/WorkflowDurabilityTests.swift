@@ -111,4 +111,47 @@ struct WorkflowDurabilityTests {
         let firstAttempts = try await cluster.client.history(runID: run.id).filter { $0.kind == .stepScheduled && $0.step == "first" }
         #expect(firstAttempts.count == 1)
     }
+
+    @Test("a parent waiting on a sub-workflow survives a restart: the child resumes, and its end completes the parent")
+    func subWorkflowAcrossRestart() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startManager()
+        try await cluster.startNode("n1")
+        try await cluster.waitForNode("n1", status: .active)
+        let client = cluster.client
+        _ = try await client.applyWorkflow(WorkflowDefinition(name: "child", steps: [
+            StepDefinition(id: "hold", type: .wait, outputPath: "$.approval", signal: "go"),
+            StepDefinition(id: "echo", type: .task, agentType: "echo", input: ["x": "$.x", "by": "$.approval.by"], outputPath: "$.echoed"),
+        ]))
+        _ = try await client.applyWorkflow(WorkflowDefinition(name: "parent", steps: [
+            StepDefinition(id: "before", type: .task, agentType: "echo", input: 1, outputPath: "$.before"),
+            StepDefinition(id: "sub", type: .subWorkflow, input: ["x": "$.x"], outputPath: "$.sub", subWorkflowID: "child"),
+            StepDefinition(id: "after", type: .task, agentType: "echo", input: "$.sub.echoed", outputPath: "$.after"),
+        ]))
+        let parent = try await client.startRun(workflow: "parent", input: ["x": 42], runID: "parent-1")
+        let childID = "parent-1.sub.a1"
+        try await eventually("the child waits") { try await client.run(id: childID).steps[0].status == .waiting }
+
+        await cluster.killManager()
+        try await cluster.startManager()
+        try await cluster.waitForNode("n1", status: .active)
+        #expect(try await cluster.client.run(id: parent.id).status == .running)
+        #expect(try await cluster.client.run(id: childID).steps[0].status == .waiting)
+
+        _ = try await cluster.client.signal(runID: childID, name: "go", payload: ["by": "ops"])
+        do {
+            try await eventually("the parent completes") { try await cluster.client.run(id: parent.id).status == .completed }
+        } catch {
+            let parentView = try? await cluster.client.run(id: parent.id)
+            let childView = try? await cluster.client.run(id: childID)
+            Issue.record("\(error)\nparent: \(String(describing: parentView))\nchild: \(String(describing: childView))\n\(cluster.logs)")
+            throw error
+        }
+        let done = try await cluster.client.run(id: parent.id)
+        #expect(done.state["after"] == ["x": 42, "by": "ops"])
+        // One child run, one attempt of every step.
+        #expect(try await cluster.client.runs(workflow: "child").map(\.id) == [childID])
+        let scheduled = try await cluster.client.history(runID: parent.id).filter { $0.kind == .stepScheduled || $0.kind == .childStarted }
+        #expect(scheduled.map(\.step) == ["before", "sub", "after"])
+    }
 }

@@ -123,6 +123,14 @@ public struct PlacementFailure: Error, Sendable, Hashable, CustomStringConvertib
         self.rejections = rejections
     }
 
+    /// Whether waiting may help: every node that was ruled out was only away (not connected,
+    /// not active) or full, or no node has registered yet. A type no node offers, a missing
+    /// capability, a selector or size that rules nodes out, or another tenant, will not change by waiting.
+    public var isTransient: Bool {
+        let passing: Set<PlacementRejection> = [.notConnected, .notActive, .agentLimit, .resourcesExhausted]
+        return nodesEvaluated == 0 || rejections.keys.allSatisfy { passing.contains($0) }
+    }
+
     public var description: String {
         if nodesEvaluated == 0 {
             return "no node can run agent type '\(agentType)': no nodes are registered"

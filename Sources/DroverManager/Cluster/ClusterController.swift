@@ -172,8 +172,10 @@ public final class ClusterController: Sendable {
     // MARK: Placement
 
     /// Places a new agent now, or explains why no node can take it. With `dryRun` nothing is
-    /// stored or sent: the answer says where the agent would go.
-    func place(_ agent: AgentRecord, dryRun: Bool = false) async throws -> AgentRecord {
+    /// stored or sent: the answer says where the agent would go. With `queueIfBusy`, an agent
+    /// that cannot be placed only for now (nodes away or full, see `PlacementFailure.isTransient`)
+    /// is stored `pending` instead, and the reconciler places it when a node can take it.
+    func place(_ agent: AgentRecord, dryRun: Bool = false, queueIfBusy: Bool = false) async throws -> AgentRecord {
         let connected = await sessions.connected
         let reported = await sessions.reported
         let placed: AgentRecord = try await planLock.withLock {
@@ -185,7 +187,15 @@ public final class ClusterController: Sendable {
             let decision = reconciler.withLock { $0.scheduler.place(PlacementRequest(agent: agent), on: candidates) }
             switch decision {
             case .unplaceable(let failure):
-                throw APIError(.unprocessableContent, code: "unplaceable", failure.description)
+                guard queueIfBusy, !dryRun, failure.isTransient else {
+                    throw APIError(.unprocessableContent, code: "unplaceable", failure.description)
+                }
+                var pending = agent
+                pending.nodeID = nil
+                pending.status = .pending
+                pending.lastError = failure.description
+                try await store.upsertAgent(pending)
+                return pending
             case .placed(let nodeID):
                 var placed = agent
                 placed.nodeID = nodeID

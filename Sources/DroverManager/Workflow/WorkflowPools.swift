@@ -131,7 +131,7 @@ final class WorkflowPools {
             id: Identifiers.make("agt"), agentType: pool.agentType, tenant: pool.tenant, config: pool.agentConfig,
             labels: [Self.label: key], strategy: controller.configuration.defaultStrategy, createdAt: now, updatedAt: now
         )
-        let placed = try await controller.place(agent)
+        let placed = try await controller.place(agent, queueIfBusy: true)
         pools[key]?.members.append(placed.id)
         memberOf[placed.id] = key
         logger.info("pool grew", metadata: ["pool": "\(key)", "agent": "\(placed.id)", "node": "\(placed.nodeID ?? "-")"])

@@ -201,7 +201,9 @@ final class WorkflowRunner {
             id: Identifiers.make("agt"), agentType: agentType, tenant: run.record.tenant,
             labels: ["drover.run": run.record.id], strategy: controller.configuration.defaultStrategy, createdAt: now, updatedAt: now
         )
-        let placed = try await controller.place(agent)
+        // A step waits for a node that is away or full (its timeout bounds the wait); it fails at
+        // once only when no node could ever take the agent.
+        let placed = try await controller.place(agent, queueIfBusy: true)
         usable[placed.id] = true
         extra += run.machine.agentDeployed(placed.id, type: agentType, now: now)
         return placed.id
