@@ -102,9 +102,12 @@ struct WorkflowAPITests {
         #expect(view.steps.allSatisfy { $0.status == .completed || $0.status == .skipped })
         #expect(view.steps.first { $0.id == "both.left" }?.nodeID == "n1")
         #expect(view.steps.first { $0.id == "both.left" }?.durationMs != nil)
+        // Every agent the runs deployed (as their histories say) is undeployed: stopped, or already gone.
+        let deployed = try await client.history(runID: view.id).filter { $0.kind == .agentDeployed }.compactMap(\.agentID)
+            + client.history(runID: childRunID).filter { $0.kind == .agentDeployed }.compactMap(\.agentID)
+        #expect(deployed.count == 3, "echo for the parent; wordcount and sum for the child")
         try await eventually("agents deployed by the runs are undeployed") {
-            let owned = try await client.agents().filter { $0.labels["drover.run"] != nil }
-            return !owned.isEmpty && owned.allSatisfy { $0.desiredState == .stopped }
+            try await client.agents().filter { deployed.contains($0.id) }.allSatisfy { $0.desiredState == .stopped }
         }
         let runs = try await client.runs(workflow: "parent")
         #expect(runs.map(\.id) == [view.id])
@@ -121,6 +124,29 @@ struct WorkflowAPITests {
         #expect(view.status == .failed)
         #expect(view.error?.contains("no node can run agent type 'ghost'") == true, "\(view.error ?? "")")
         #expect(view.error?.contains("agent type not offered on 1 node") == true, "\(view.error ?? "")")
+    }
+
+    @Test("many runs on a node with room for 3 agents all finish: agents are let go of once no step needs them")
+    func crowdedNode() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startManager()
+        try await cluster.startNode("small", extraArguments: ["--max-agents", "3"])
+        try await cluster.waitForNode("small", status: .active)
+        let client = cluster.client
+        _ = try await client.applyWorkflow(WorkflowDefinition(name: "two-agents", steps: [
+            StepDefinition(id: "count", type: .map, agentType: "wordcount", input: ["text": "$.item"], outputPath: "$.counts", mapConfig: MapConfig(inputPath: "$.texts")),
+            StepDefinition(id: "add", type: .task, agentType: "sum", input: ["values": "$.counts", "field": "words"], outputPath: "$.total"),
+        ]))
+        var runs: [WorkflowRunRecord] = []
+        for index in 0..<12 { runs.append(try await client.startRun(workflow: "two-agents", input: ["texts": ["a b", .string(String(repeating: "w ", count: index + 1))]])) }
+        try await eventually("every run ends", timeout: .seconds(60)) {
+            try await client.runs(workflow: "two-agents", limit: 100).allSatisfy { $0.status.isFinal }
+        }
+        for (index, run) in runs.enumerated() {
+            let view = try await client.run(id: run.id)
+            #expect(view.status == .completed, "\(view.error ?? "")")
+            #expect(view.state["total"]?["sum"] == .int(index + 3))
+        }
     }
 
     @Test("cancel ends a waiting run; a cancelled run takes no signal")

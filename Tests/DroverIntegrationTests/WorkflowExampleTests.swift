@@ -54,8 +54,10 @@ struct WorkflowExampleTests {
         #expect(drawn.status == 0)
         #expect(drawn.output.contains("timeline (0 to") && drawn.output.contains("count_words: 12 items"), "\(drawn.output)")
         // Run-deployed agents are removed at the end (cleanup_policy: always).
+        let deployed = history.filter { $0.kind == .agentDeployed }.compactMap(\.agentID)
+        #expect(deployed.count == 2, "wordcount and sum")
         try await eventually("the run's agents are undeployed") {
-            try await cluster.client.agents().filter { $0.labels["drover.run"] == runID }.allSatisfy { $0.desiredState == .stopped }
+            try await cluster.client.agents().filter { deployed.contains($0.id) }.allSatisfy { $0.desiredState == .stopped }
         }
         // A run input that breaks input_schema is refused.
         let bad = try await cluster.cli(["workflow", "run", "mapreduce", "--input", #"{"documents": "not a list"}"#])

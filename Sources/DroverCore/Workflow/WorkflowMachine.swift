@@ -240,6 +240,19 @@ public struct WorkflowMachine: Sendable {
         return work
     }
 
+    /// Agent types (of `agent_type` steps, not pools) that a step not yet finished may still use:
+    /// pending, running, retrying or waiting steps. An agent the run deployed of any other type
+    /// is no longer needed.
+    public var agentTypesStillNeeded: Set<String> {
+        guard status == .running else { return [] }
+        var needed: Set<String> = []
+        for key in stepKeys {
+            guard let step = steps[key], !step.status.isFinal, let type = definitions[key]?.agentType else { continue }
+            needed.insert(type)
+        }
+        return needed
+    }
+
     /// The earliest instant at which `decide` has something to do without any new event.
     public var nextWakeup: Date? {
         guard status == .running else { return nil }

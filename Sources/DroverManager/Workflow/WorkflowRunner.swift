@@ -26,6 +26,8 @@ final class WorkflowRunner {
     /// Runs that ended in the current batch, for the replies that come after it.
     private var ended: [String: ActiveRun] = [:]
     private var lastShrink = Date.distantPast
+    /// Run-owned agents already let go of before their run ended.
+    private var released: Set<String> = []
 
     init(controller: ClusterController, inbox: WorkflowInbox, metrics: WorkflowMetrics) {
         self.controller = controller
@@ -136,6 +138,7 @@ final class WorkflowRunner {
         for (runID, event) in effects {
             await perform(event, runID: runID)
         }
+        for runID in made.keys.sorted() { await releaseUnneededAgents(runID: runID) }
         for (record, reply) in startReplies { reply.succeed(record) }
         for (runID, reply) in viewReplies {
             if let run = active[runID] ?? ended[runID] {
@@ -207,6 +210,20 @@ final class WorkflowRunner {
         usable[placed.id] = true
         extra += run.machine.agentDeployed(placed.id, type: agentType, now: now)
         return placed.id
+    }
+
+    /// With `cleanup_policy: always`, undeploys the agents a run deployed as soon as no step left
+    /// in it uses their type, so that runs waiting for room do not wait on agents nobody will use
+    /// (many runs each holding one agent while waiting for another would never finish).
+    private func releaseUnneededAgents(runID: String) async {
+        guard let run = active[runID], run.machine.definition.effectiveConfig.cleanupPolicy == .always else { return }
+        let needed = run.machine.agentTypesStillNeeded
+        for (type, agents) in run.machine.deployedAgents where !needed.contains(type) {
+            for agentID in agents where !released.contains(agentID) {
+                released.insert(agentID)
+                _ = try? await controller.undeploy(agentID: agentID)
+            }
+        }
     }
 
     // MARK: Effects
@@ -284,7 +301,8 @@ final class WorkflowRunner {
         ended[runID] = run
         let policy = machine.definition.effectiveConfig.cleanupPolicy
         if policy == .always || (policy == .onSuccess && machine.status == .completed) {
-            for agentID in machine.deployedAgents.values.joined() {
+            // Agents let go of earlier are not stopped twice (and leave the `released` set here).
+            for agentID in machine.deployedAgents.values.joined() where released.remove(agentID) == nil {
                 _ = try? await controller.undeploy(agentID: agentID)
             }
         }
