@@ -2,6 +2,8 @@ import DroverCore
 import DroverStore
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import HummingbirdWebSocket
 import Logging
 import Prometheus
@@ -31,7 +33,8 @@ public struct DroverManagerApp: Sendable {
         let location = try StoreLocation.parse(configuration.store)
         let opened = try await location.open(logger: logger)
         let (token, generated) = try await AdminToken.resolve(configured: configuration.adminToken, store: opened.store)
-        let controller = ClusterController(store: opened.store, configuration: configuration, logger: logger)
+        let secretBox = try Self.secretBox(configuration: configuration, location: location, logger: logger)
+        let controller = ClusterController(store: opened.store, configuration: configuration, logger: logger, secrets: secretBox)
         let jwt = await JWTService(
             secret: try await JWTSecret.resolve(configured: configuration.jwtSecret, store: opened.store), lifetime: configuration.jwtLifetime
         )
@@ -79,16 +82,22 @@ public struct DroverManagerApp: Sendable {
             .addRoutes(to: wsRouter)
 
         let host = configuration.host
+        var server: HTTPServerBuilder = .http1WebSocketUpgrade(
+            webSocketRouter: wsRouter,
+            configuration: .init(ws: .init(maxFrameSize: configuration.maxFrameBytes, autoPing: .enabled(timePeriod: .seconds(30))))
+        )
+        if let certificate = configuration.tlsCertificatePath, let key = configuration.tlsKeyPath {
+            // The same port serves HTTPS and wss; a plain-HTTP client fails its handshake.
+            server = try .tls(server, tlsConfiguration: try ServerTLS.configuration(certificatePath: certificate, keyPath: key))
+        }
+        let scheme = configuration.tlsEnabled ? "https" : "http"
         let app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: wsRouter,
-                configuration: .init(ws: .init(maxFrameSize: configuration.maxFrameBytes, autoPing: .enabled(timePeriod: .seconds(30))))
-            ),
+            server: server,
             configuration: .init(address: .hostname(host, port: configuration.port), serverName: "drover-manager"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
-                onListening("http://\(host):\(port)")
+                onListening("\(scheme)://\(host):\(port)")
             },
             logger: logger
         )
@@ -100,5 +109,14 @@ public struct DroverManagerApp: Sendable {
         return DroverManagerApp(
             configuration: configuration, adminToken: token, tokenWasGenerated: generated, generatedAdminPassword: generatedPassword, services: services
         )
+    }
+
+    /// The box that seals agent secrets, under the key `MasterKey` resolves (never stored in the database).
+    private static func secretBox(configuration: ManagerConfiguration, location: StoreLocation, logger: Logger) throws -> SecretBox {
+        var keyFile: String?
+        if case .sqlite(let path) = location { keyFile = MasterKey.keyFile(forDatabase: path) }
+        let (key, source) = try MasterKey.resolve(configured: configuration.masterSecretKey, keyFile: keyFile)
+        logger.info("agent secrets are encrypted with \(source)")
+        return SecretBox(key: key)
     }
 }

@@ -52,6 +52,12 @@ struct ManagerOptions: ParsableArguments {
     @Option(help: "Requests one credential may make at once.")
     var rateBurst = 100.0
 
+    @Option(help: "PEM certificate chain: serve the API and node gateway over HTTPS and wss (needs --tls-key).")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key of --tls-cert.")
+    var tlsKey: String?
+
     func configuration(store: String) throws -> ManagerConfiguration {
         for (name, value) in [("--heartbeat-interval", heartbeatInterval), ("--heartbeat-grace", heartbeatGrace), ("--reconcile-interval", reconcileInterval)] {
             guard value > 0, value < 86_400 else { throw ValidationError("\(name) must be between 0 and 86400 seconds") }
@@ -60,7 +66,7 @@ struct ManagerOptions: ParsableArguments {
         guard let strategy = PlacementStrategy(rawValue: defaultStrategy) else {
             throw ValidationError("--default-strategy must be one of \(PlacementStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        return ManagerConfiguration(
+        var configuration = ManagerConfiguration(
             host: host, port: port, store: store,
             adminToken: adminToken ?? ProcessInfo.processInfo.environment["DROVER_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 },
             heartbeatInterval: .milliseconds(Int64(heartbeatInterval * 1000)),
@@ -71,6 +77,11 @@ struct ManagerOptions: ParsableArguments {
             jwtSecret: jwtSecret ?? Self.environment("JWT_SECRET"), adminPassword: adminPassword ?? Self.environment("ADMIN_PASSWORD"),
             jwtLifetime: jwtTtl, rateLimit: rateLimit, rateBurst: rateBurst
         )
+        configuration.tlsCertificatePath = tlsCert
+        configuration.tlsKeyPath = tlsKey
+        // Only from the environment: a flag would show the key in `ps`.
+        configuration.masterSecretKey = Self.environment("MASTER_SECRET_KEY")
+        return configuration
     }
 
     /// A non-empty environment variable.
