@@ -159,6 +159,7 @@ let package = Package(
             dependencies: [
                 "DroverClient", "DroverCore", "DroverTestSupport",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -7,16 +7,20 @@ import Synchronization
 public enum ClientTLS {
     private static let clients = Mutex<[String: HTTPClient]>([:])
 
-    /// An HTTP client that trusts only the CA certificates in `caFile` (PEM), made once per file
-    /// and kept for the life of the process. The error names the file and what is wrong with it.
-    public static func httpClient(caFile: String) throws -> HTTPClient {
+    /// An HTTP client that trusts only the CA certificates in `caFile` (PEM), or the system's
+    /// roots when `nil`, made once per file and kept for the life of the process. It does not retry
+    /// a failed connection within a request, so a refused certificate is reported at once. The
+    /// error names the file and what is wrong with it.
+    public static func httpClient(caFile: String?) throws -> HTTPClient {
         try clients.withLock { clients in
-            if let client = clients[caFile] { return client }
+            if let client = clients[caFile ?? ""] { return client }
             var configuration = TLSConfiguration.makeClientConfiguration()
             configuration.minimumTLSVersion = .tlsv12
-            configuration.trustRoots = .certificates(try certificates(caFile))
-            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: configuration))
-            clients[caFile] = client
+            if let caFile { configuration.trustRoots = .certificates(try certificates(caFile)) }
+            var settings = HTTPClient.Configuration(tlsConfiguration: configuration)
+            settings.connectionPool.retryConnectionEstablishment = false
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: settings)
+            clients[caFile ?? ""] = client
             return client
         }
     }
@@ -54,9 +58,8 @@ public enum ClientTLS {
 
 extension DroverClient {
     /// A client that trusts the private CA in `caFile` (PEM) for an `https://` manager; with
-    /// `caFile` `nil`, the system's roots.
+    /// `caFile` `nil`, the system's roots. A failed connection is reported at once, not retried.
     public init(baseURL: String, token: String?, caFile: String?, timeout: Duration = .seconds(30)) throws {
-        let client = try caFile.map { try ClientTLS.httpClient(caFile: $0) } ?? .shared
-        self.init(baseURL: baseURL, token: token, httpClient: client, timeout: timeout)
+        self.init(baseURL: baseURL, token: token, httpClient: try ClientTLS.httpClient(caFile: caFile), timeout: timeout)
     }
 }

@@ -115,12 +115,13 @@ struct ManagerConnection: Service {
             maxFrameSize: configuration.maxFrameBytes, additionalHeaders: headers, closeTimeout: .seconds(2),
             autoPing: .enabled(timePeriod: .seconds(20))
         )
+        let tls = try ManagerTLS(caFile: configuration.caFile, serverName: configuration.tlsServerName)
+        // GET /health first: a full certificate check (IP addresses included), and a clear error when the manager
+        // is not there or speaks TLS to a ws:// node (the WebSocket client would wait on such a connection forever).
+        try await preflight(url: url, tls: tls)
         var tlsConfiguration: TLSConfiguration?
         if url.hasPrefix("wss://") {
-            let tls = try ManagerTLS(caFile: configuration.caFile, serverName: configuration.tlsServerName)
-            let host = URLComponents(string: url)?.host ?? ""
-            let plan = tls.webSocket(host: host)
-            if plan.checkIPFirst { try await checkCertificate(url: url, tls: tls) }
+            let plan = tls.webSocket(host: URLComponents(string: url)?.host ?? "")
             tlsConfiguration = plan.configuration
             clientConfiguration.sniHostname = plan.sniHostname
         }
@@ -132,12 +133,17 @@ struct ManagerConnection: Service {
         try await client.run()
     }
 
-    /// A full TLS check (chain and IP address) of the manager at an IP address, by `GET /health`.
-    private func checkCertificate(url: String, tls: ManagerTLS) async throws {
+    /// `GET /health` of the manager, with the same trust roots as the WebSocket and a full
+    /// certificate check; throws what went wrong.
+    private func preflight(url: String, tls: ManagerTLS) async throws {
         var request = HTTPClientRequest(url: Self.httpURL(url).replacingOccurrences(of: "/api/v1/cluster/connect", with: "/health"))
         request.method = .GET
-        let response = try await tls.httpClient().execute(request, timeout: .seconds(10))
-        _ = try? await response.body.collect(upTo: 64 * 1024)
+        do {
+            let response = try await tls.httpClient().execute(request, timeout: .seconds(10))
+            _ = try? await response.body.collect(upTo: 64 * 1024)
+        } catch let error as HTTPClientError where url.hasPrefix("ws://") && error == .remoteConnectionClosed {
+            throw SessionError.closedBeforeAnswer
+        }
     }
 
     /// `ws(s)://` as `http(s)://`.
@@ -309,12 +315,15 @@ enum SessionError: Error, CustomStringConvertible {
     case noWelcome(Duration)
     case refused(code: String, message: String)
     case closed
+    case closedBeforeAnswer
 
     var description: String {
         switch self {
         case .noWelcome(let timeout): return "the manager did not answer hello with welcome within \(Int(timeout.seconds)) s"
         case .refused(let code, let message): return "the manager refused this node (\(code)): \(message)"
         case .closed: return "the manager closed the connection"
+        case .closedBeforeAnswer:
+            return "the manager closed the connection without answering (if it serves HTTPS, use an https:// manager URL with --ca)"
         }
     }
 }

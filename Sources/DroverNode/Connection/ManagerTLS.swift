@@ -51,12 +51,15 @@ struct ManagerTLS: Sendable {
         return (chainOnly, "drover-manager", true)
     }
 
-    /// An HTTP client with these trust roots, kept for the life of the process.
+    /// An HTTP client with these trust roots (plain HTTP too), kept for the life of the process.
     func httpClient() -> HTTPClient {
         Self.clients.withLock { clients in
             let key = caFile ?? ""
             if let client = clients[key] { return client }
-            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: configuration))
+            var settings = HTTPClient.Configuration(tlsConfiguration: configuration)
+            // Fail at once (a bad certificate does not get better by retrying within one request); the node retries with backoff.
+            settings.connectionPool.retryConnectionEstablishment = false
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: settings)
             clients[key] = client
             return client
         }
