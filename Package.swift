@@ -150,7 +150,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DroverManagerTests",
-            dependencies: ["DroverManager", "DroverCore", "DroverStore", "DroverTestSupport"],
+            dependencies: ["DroverManager", "DroverCore", "DroverStore", "DroverTestSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "DroverNodeTests", dependencies: ["DroverNode", "DroverCore"], swiftSettings: swiftSettings),

@@ -41,8 +41,9 @@ struct ManagerTLS: Sendable {
     }
 
     /// What the WebSocket client is given for `host`: the TLS configuration, the SNI name, and
-    /// whether the certificate must first be checked for the IP address over HTTPS.
-    func webSocket(host: String) -> (configuration: TLSConfiguration, sniHostname: String?, checkIPFirst: Bool) {
+    /// whether the certificate's name (an IP address) is checked only by the HTTPS preflight of
+    /// `/health` that comes before every dial (the WebSocket then checks the chain).
+    func webSocket(host: String) -> (configuration: TLSConfiguration, sniHostname: String?, nameCheckedOnlyByPreflight: Bool) {
         if let serverName { return (configuration, serverName, false) }
         guard Self.isIPAddress(host) else { return (configuration, nil, false) }
         var chainOnly = configuration
