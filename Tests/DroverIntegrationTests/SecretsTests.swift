@@ -44,6 +44,7 @@ struct SecretsTests {
         let cluster = try TestCluster(tls: true)
         let probeFile = cluster.directory.appendingPathComponent("probe.py")
         try Self.probe.write(to: probeFile, atomically: true, encoding: .utf8)
+        cluster.managerArguments = ["--log-level", "trace"]
         try await cluster.startManager()
         for id in ["vault1", "vault2"] {
             try await cluster.startNode(id, extraArguments: ["--agent-type", "probe=process:python3 \(probeFile.path)", "--log-level", "trace"])

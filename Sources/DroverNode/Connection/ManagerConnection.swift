@@ -284,8 +284,8 @@ struct ManagerConnection: Service {
             return error.description
         case let error as NodeConfigurationError:
             return error.description
-        case _ where ManagerTLS.describe(error, managerURL: configuration.managerURL) != nil:
-            return ManagerTLS.describe(error, managerURL: configuration.managerURL) ?? ""
+        case _ where ManagerTLS.describe(error, managerURL: configuration.managerURL, serverName: configuration.tlsServerName) != nil:
+            return ManagerTLS.describe(error, managerURL: configuration.managerURL, serverName: configuration.tlsServerName) ?? ""
         case let error as WebSocketClientError where error == .webSocketUpgradeFailed:
             if let status = await probeStatus(url: url) {
                 if status == 401 || status == 403 {

@@ -53,11 +53,14 @@ struct ManagerTLS: Sendable {
     }
 
     /// An HTTP client with these trust roots (plain HTTP too), kept for the life of the process.
+    /// With `serverName`, it checks the chain only: the WebSocket checks that name itself.
     func httpClient() -> HTTPClient {
         Self.clients.withLock { clients in
-            let key = caFile ?? ""
+            let key = "\(caFile ?? "")|\(serverName ?? "")"
             if let client = clients[key] { return client }
-            var settings = HTTPClient.Configuration(tlsConfiguration: configuration)
+            var tls = configuration
+            if serverName != nil { tls.certificateVerification = .noHostnameVerification }
+            var settings = HTTPClient.Configuration(tlsConfiguration: tls)
             // Fail at once (a bad certificate does not get better by retrying within one request); the node retries with backoff.
             settings.connectionPool.retryConnectionEstablishment = false
             let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: settings)
@@ -80,12 +83,13 @@ struct ManagerTLS: Sendable {
     }
 
     /// A sentence for a TLS failure, or `nil` when `error` is not about TLS.
-    static func describe(_ error: any Error, managerURL: String) -> String? {
+    static func describe(_ error: any Error, managerURL: String, serverName: String? = nil) -> String? {
         let text = "\(error) \(String(reflecting: error))"
         if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("certificate verify failed") {
             return "TLS: the manager's certificate is not trusted (certificate verify failed): pass --ca with the CA that signed it"
         }
         if text.contains("failedToValidateHostname") || text.contains("unableToValidateCertificate") {
+            if let serverName { return "TLS: the manager's certificate does not name '\(serverName)' (--tls-server-name)" }
             return "TLS: the manager's certificate does not name the host of \(managerURL) (use that name, or --tls-server-name)"
         }
         if text.contains("WRONG_VERSION_NUMBER") || text.contains("PACKET_LENGTH_TOO_LONG") {
