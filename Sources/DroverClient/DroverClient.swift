@@ -138,6 +138,8 @@ public struct DroverClient: Sendable {
             let buffer = try await response.body.collect(upTo: 64 << 20)
             let headers = Dictionary(response.headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { first, _ in first })
             return (Int(response.status.code), headers, Data(buffer.readableBytesView))
+        } catch let error where ClientTLS.describe(error, baseURL: baseURL) != nil {
+            throw DroverClientError.transport(ClientTLS.describe(error, baseURL: baseURL) ?? "")
         } catch let error as HTTPClientError {
             throw DroverClientError.transport("cannot reach the manager at \(baseURL): \(Self.describe(error))")
         } catch {

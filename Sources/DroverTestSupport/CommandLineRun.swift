@@ -5,6 +5,11 @@ public struct CommandResult: Sendable {
     public var status: Int32
     /// Standard output and standard error, interleaved.
     public var output: String
+
+    public init(status: Int32, output: String) {
+        self.status = status
+        self.output = output
+    }
 }
 
 extension TestCluster {
@@ -18,6 +23,7 @@ extension TestCluster {
         var environment = ProcessInfo.processInfo.environment
         environment["DROVER_MANAGER"] = managerURL
         environment["DROVER_TOKEN"] = token
+        environment["DROVER_CA"] = nil
         process.environment = environment
         let outputURL = directory.appendingPathComponent("cli-\(UUID().uuidString.prefix(8)).log")
         guard FileManager.default.createFile(atPath: outputURL.path, contents: nil) else {

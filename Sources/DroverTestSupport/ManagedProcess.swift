@@ -20,7 +20,7 @@ public final class ManagedProcess: @unchecked Sendable {
         process.arguments = arguments
         process.currentDirectoryURL = directory
         var env = ProcessInfo.processInfo.environment
-        for key in ["DROVER_TOKEN", "DROVER_MANAGER", "DROVER_ADMIN_TOKEN", "CENTRAL_MANAGER_URL", "ORCHESTRATOR_ID", "AGENT_PORT", "AGENT_CONFIG", "HEARTBEAT_INTERVAL", "EXTERNAL_IP"] {
+        for key in ["DROVER_TOKEN", "DROVER_MANAGER", "DROVER_ADMIN_TOKEN", "CENTRAL_MANAGER_URL", "ORCHESTRATOR_ID", "AGENT_PORT", "AGENT_CONFIG", "HEARTBEAT_INTERVAL", "EXTERNAL_IP", "DROVER_CA", "MASTER_SECRET_KEY"] {
             env[key] = nil
         }
         env.merge(environment) { _, new in new }

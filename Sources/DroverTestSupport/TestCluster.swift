@@ -52,12 +52,18 @@ public final class TestCluster: @unchecked Sendable {
     public private(set) var managerPort = 0
     public private(set) var nodes: [String: ManagedProcess] = [:]
     public private(set) var nodeURLs: [String: String] = [:]
+    /// With `tls: true`: the throwaway CA and server certificate the manager serves HTTPS and wss with.
+    public let certificates: TestCertificates?
+    /// Extra environment of the manager (e.g. `MASTER_SECRET_KEY`).
+    public var managerEnvironment: [String: String] = [:]
 
-    public init(heartbeatInterval: Double = 0.3, heartbeatGrace: Double = 1.5) throws {
+    /// - Parameter tls: serve the manager over HTTPS/wss with a fresh CA; nodes and clients trust it.
+    public init(heartbeatInterval: Double = 0.3, heartbeatGrace: Double = 1.5, tls: Bool = false) throws {
         self.heartbeatInterval = heartbeatInterval
         self.heartbeatGrace = heartbeatGrace
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("drover-it-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        certificates = tls ? try TestCertificates.make(in: directory.appendingPathComponent("tls")) : nil
     }
 
     deinit {
@@ -66,10 +72,14 @@ public final class TestCluster: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    public var client: DroverClient { DroverClient(baseURL: managerURL, token: token) }
+    public var client: DroverClient { client(token: token) }
 
-    /// A client that sends `token` (or none).
-    public func client(token: String?) -> DroverClient { DroverClient(baseURL: managerURL, token: token) }
+    /// A client that sends `token` (or none); it trusts the cluster's CA when TLS is on.
+    public func client(token: String?) -> DroverClient {
+        guard let certificates else { return DroverClient(baseURL: managerURL, token: token) }
+        // The CA file was just written by `TestCertificates.make`; failing to read it is a broken test machine.
+        return try! DroverClient(baseURL: managerURL, token: token, caFile: certificates.caCertificate)
+    }
 
     public var databasePath: String { directory.appendingPathComponent("drover.db").path }
 
@@ -84,8 +94,8 @@ public final class TestCluster: @unchecked Sendable {
                 "--reconcile-interval", "0.2", "--jwt-secret", jwtSecret, "--admin-password", adminPassword,
                 // Tests poll every few milliseconds; the rate-limit tests set their own (the last flag wins).
                 "--rate-limit", "1000", "--rate-burst", "2000",
-            ] + managerArguments,
-            directory: directory
+            ] + (certificates.map { ["--tls-cert", $0.serverCertificate, "--tls-key", $0.serverKey] } ?? []) + managerArguments,
+            environment: managerEnvironment, directory: directory
         )
         managerURL = try await process.waitForLine(startingWith: "drover manager listening on ")
         managerPort = Int(managerURL.split(separator: ":").last ?? "") ?? 0
@@ -94,16 +104,18 @@ public final class TestCluster: @unchecked Sendable {
     }
 
     /// Starts `drover node --id ID`, with the Python echo agent in its catalog as `py_echo`; it joins
-    /// with the admin token unless `token` names another credential.
+    /// with the admin token unless `token` names another credential. With TLS on it trusts the
+    /// cluster's CA unless `trustCA` is false.
     @discardableResult
-    public func startNode(_ id: String, token: String? = nil, extraArguments: [String] = []) async throws -> ManagedProcess {
+    public func startNode(_ id: String, token: String? = nil, trustCA: Bool = true, extraArguments: [String] = []) async throws -> ManagedProcess {
+        let caArguments = trustCA ? (certificates.map { ["--ca", $0.caCertificate] } ?? []) : []
         let process = try ManagedProcess(
             name: "node-\(id)", executable: try Paths.drover,
             arguments: [
                 "node", "--manager", managerURL, "--token", token ?? self.token, "--id", id, "--port", "0",
                 "--agent-type", "py_echo=process:python3 \(Paths.pythonEchoAgent)",
                 "--agent-type", "swift_echo=process:\(try Paths.swiftEchoAgent)",
-            ] + extraArguments,
+            ] + caArguments + extraArguments,
             directory: directory
         )
         nodeURLs[id] = try await process.waitForLine(startingWith: "drover node \(id) local API on ")
@@ -113,10 +125,10 @@ public final class TestCluster: @unchecked Sendable {
 
     /// Stops every process and removes the cluster's folder (for top-level code, where
     /// `deinit` never runs).
-    public func stopAll() async {
+    public func stopAll(keepingFiles: Bool = false) async {
         await manager?.stop(SIGKILL)
         for node in nodes.values { await node.stop(SIGKILL) }
-        try? FileManager.default.removeItem(at: directory)
+        if !keepingFiles { try? FileManager.default.removeItem(at: directory) }
     }
 
     public func killManager() async {

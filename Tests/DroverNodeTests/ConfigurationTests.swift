@@ -125,4 +125,35 @@ struct ConfigurationTests {
             #expect((live.memoryAvailableMB ?? 0) > 0)
         }
     }
+
+    @Test("--ca must be a readable PEM file; --tls-server-name a DNS name")
+    func tlsOptions() throws {
+        var configuration = NodeConfiguration(managerURL: "https://127.0.0.1:8443", nodeID: "n1")
+        try configuration.validate()
+        configuration.caFile = "/nonexistent/ca.pem"
+        #expect(throws: NodeConfigurationError("the CA file /nonexistent/ca.pem (--ca) does not exist")) { try configuration.validate() }
+        let garbage = FileManager.default.temporaryDirectory.appendingPathComponent("ca-\(UUID().uuidString.prefix(8)).pem")
+        try "not pem".write(to: garbage, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: garbage) }
+        configuration.caFile = garbage.path
+        #expect(throws: NodeConfigurationError.self) { try configuration.validate() }
+        configuration.caFile = nil
+        configuration.tlsServerName = "10.0.0.1"
+        #expect(throws: NodeConfigurationError.self) { try configuration.validate() }
+        configuration.tlsServerName = "manager.example.com"
+        try configuration.validate()
+    }
+
+    @Test("a manager given by IP has its IP checked by the HTTPS preflight; by name, the WebSocket checks the name itself")
+    func tlsPlan() throws {
+        let tls = try ManagerTLS(caFile: nil, serverName: nil)
+        #expect(tls.webSocket(host: "127.0.0.1").nameCheckedOnlyByPreflight)
+        #expect(tls.webSocket(host: "127.0.0.1").sniHostname != "127.0.0.1")
+        #expect(tls.webSocket(host: "::1").nameCheckedOnlyByPreflight)
+        #expect(!tls.webSocket(host: "manager.example.com").nameCheckedOnlyByPreflight)
+        #expect(tls.webSocket(host: "manager.example.com").sniHostname == nil)
+        let named = try ManagerTLS(caFile: nil, serverName: "drover.internal")
+        #expect(named.webSocket(host: "10.0.0.1").sniHostname == "drover.internal")
+        #expect(!named.webSocket(host: "10.0.0.1").nameCheckedOnlyByPreflight)
+    }
 }

@@ -6,7 +6,8 @@ import Hummingbird
 /// `/api/v1/cluster/agents...`: deploy, list, inspect, undeploy, and send tasks.
 ///
 /// A tenant caller sees only its own agents (another tenant's answer 404 like unknown ones),
-/// and its deploys always belong to its own tenant.
+/// and its deploys always belong to its own tenant. Secrets in `agent_config` are sealed before
+/// anything is stored, and every answer shows them as `"***"`.
 struct AgentRoutes: Sendable {
     let controller: ClusterController
 
@@ -15,22 +16,22 @@ struct AgentRoutes: Sendable {
             let body = try await JSONResponse.decode(DeployRequest.self, from: request, context: context)
             let dryRun = request.uri.queryParameters.get("dry_run") == "true"
             let agent = try await controller.place(try makeAgent(body, caller: try context.caller), dryRun: dryRun)
-            return try JSONResponse.make(agent, status: dryRun ? .ok : .created)
+            return try JSONResponse.make(agent.redacted, status: dryRun ? .ok : .created)
         }
         group.get("agents") { request, context in
             let caller = try context.caller
             var agents = try await controller.store.agents().filter { caller.canAccess(tenant: $0.tenant) }
             if let node = request.uri.queryParameters.get("node_id") { agents = agents.filter { $0.nodeID == node } }
             if let status = request.uri.queryParameters.get("status") { agents = agents.filter { $0.status.rawValue == status } }
-            return try JSONResponse.make(ListResponse(items: agents))
+            return try JSONResponse.make(ListResponse(items: agents.map(\.redacted)))
         }
         group.get("agents/:id") { _, context in
-            return try JSONResponse.make(try await visibleAgent(context))
+            return try JSONResponse.make(try await visibleAgent(context).redacted)
         }
         group.delete("agents/:id") { _, context in
             let id = try await visibleAgent(context).id
             guard let agent = try await controller.undeploy(agentID: id) else { throw APIError.notFound("agent", id) }
-            return try JSONResponse.make(agent, status: .accepted)
+            return try JSONResponse.make(agent.redacted, status: .accepted)
         }
         group.post("agents/:id/tasks") { request, context in
             let id = try await visibleAgent(context).id
@@ -66,6 +67,8 @@ struct AgentRoutes: Sendable {
         let config = body.agentConfig ?? .object([:])
         guard case .object = config else { throw APIError.badRequest("agent_config must be a JSON object") }
         guard config.depth <= 32 else { throw APIError.badRequest("agent_config nests deeper than 32 levels") }
+        // Secrets are sealed here, before the record exists anywhere: the store only ever sees ciphertext.
+        let sealed = try controller.sealSecrets(in: config)
         if body.deploymentStrategy == .spread, (body.spreadBy ?? "").isEmpty {
             throw APIError.badRequest("deployment_strategy 'spread' needs spread_by, the node label to spread over (e.g. \"zone\")")
         }
@@ -81,7 +84,7 @@ struct AgentRoutes: Sendable {
         }
         let now = Date()
         var agent = AgentRecord(
-            id: Identifiers.make("agt"), agentType: body.agentType, tenant: tenant, config: config, resources: resources,
+            id: Identifiers.make("agt"), agentType: body.agentType, tenant: tenant, config: sealed, resources: resources,
             requiredCapabilities: capabilities, nodeSelector: body.nodeSelector ?? [:], labels: body.labels ?? [:],
             strategy: body.deploymentStrategy ?? controller.configuration.defaultStrategy, preferredNode: body.preferredContainer,
             createdAt: now, updatedAt: now

@@ -2,6 +2,8 @@ import DroverCore
 import DroverStore
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import HummingbirdWebSocket
 import Logging
 import Prometheus
@@ -33,88 +35,112 @@ public struct DroverManagerApp: Sendable {
         // Whatever fails from here on, the store is closed again (an SQLite connection left
         // open at exit is a crash, not a message).
         do {
-            let (token, generated) = try await AdminToken.resolve(configured: configuration.adminToken, store: opened.store)
-            let controller = ClusterController(store: opened.store, configuration: configuration, logger: logger)
-            let jwt: JWTService
-            if let pem = configuration.jwtES256KeyPEM {
-                do {
-                    jwt = try await JWTService(es256PrivateKeyPEM: pem, lifetime: configuration.jwtLifetime)
-                } catch {
-                    throw ConfigurationError("the ES256 key (--jwt-es256-key) is not a P-256 private key in PEM: \(error)")
-                }
-            } else {
-                jwt = await JWTService(
-                    secret: try await JWTSecret.resolve(configured: configuration.jwtSecret, store: opened.store), lifetime: configuration.jwtLifetime
-                )
-            }
-            let (passwordHash, generatedPassword) = try await AdminPassword.resolve(configured: configuration.adminPassword, store: opened.store)
-            let authenticator = Authenticator(adminToken: token, jwt: jwt, store: opened.store)
-
-            let router = Router(context: ManagerRequestContext.self)
-            router.add(middleware: ErrorMiddleware())
-            let limiter = RateLimiter(rate: configuration.rateLimit, burst: configuration.rateBurst)
-            router.add(middleware: AuthMiddleware(authenticator: authenticator, limiter: limiter))
-            router.add(middleware: RateLimitMiddleware(limiter: limiter))
-            router.add(middleware: AuditMiddleware(store: opened.store))
-            router.get("health") { _, _ in try JSONResponse.make(HealthResponse(role: "manager")) }
-            router.get("metrics") { _, context in
-                _ = try context.requireAdmin()
-                var buffer: [UInt8] = []
-                metrics.emit(into: &buffer)
-                return Response(
-                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                    body: .init(byteBuffer: ByteBuffer(bytes: buffer))
-                )
-            }
-            let cluster = router.group("api/v1/cluster")
-            ContainerRoutes(controller: controller).addRoutes(to: cluster)
-            AgentRoutes(controller: controller).addRoutes(to: cluster)
-            ActionRoutes(controller: controller).addRoutes(to: cluster)
-            TaskRoutes(controller: controller).addRoutes(to: router.group("api/v1/tasks"))
-            let workflows = WorkflowEngine(controller: controller)
-            WorkflowRoutes(engine: workflows).addRoutes(to: router.group("api/v1/workflows"))
-            AuthRoutes(jwt: jwt, adminPassword: passwordHash).addRoutes(to: router)
-            TenantRoutes(controller: controller).addRoutes(to: router.group("api/v1/tenants"))
-            JoinTokenRoutes(controller: controller, authenticator: authenticator).addRoutes(to: router.group("api/v1/tokens"))
-            AuditRoutes(store: opened.store).addRoutes(to: router)
-            router.get("api/v1/events") { request, context in
-                // Events name nodes and agents of every tenant: admins only.
-                _ = try context.requireAdmin()
-                let after = request.uri.queryParameters.get("after").flatMap(Int.init) ?? 0
-                let limit = min(max(request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 100, 1), 1_000)
-                return try JSONResponse.make(ListResponse(items: try await controller.store.events(after: after, limit: limit)))
-            }
-
-            let wsRouter = Router(context: ManagerRequestContext.self)
-            wsRouter.add(middleware: ErrorMiddleware())
-            NodeGateway(controller: controller, codec: NodeMessageCodec(maxFrameBytes: configuration.maxFrameBytes), authenticator: authenticator)
-                .addRoutes(to: wsRouter)
-
-            let host = configuration.host
-            let app = Application(
-                router: router,
-                server: .http1WebSocketUpgrade(
-                    webSocketRouter: wsRouter,
-                    configuration: .init(ws: .init(maxFrameSize: configuration.maxFrameBytes, autoPing: .enabled(timePeriod: .seconds(30))))
-                ),
-                configuration: .init(address: .hostname(host, port: configuration.port), serverName: "drover-manager"),
-                onServerRunning: { channel in
-                    let port = channel.localAddress?.port ?? configuration.port
-                    onListening("http://\(host):\(port)")
-                },
-                logger: logger
-            )
-            var services: [any Service] = []
-            if let service = opened.service { services.append(service) }
-            services.append(ManagerLoop(controller: controller, interval: configuration.reconcileInterval))
-            services.append(workflows)
-            services.append(app)
-            return DroverManagerApp(
-                configuration: configuration, adminToken: token, tokenWasGenerated: generated, generatedAdminPassword: generatedPassword, services: services
-            )
+            return try await assemble(configuration: configuration, location: location, opened: opened, logger: logger, metrics: metrics, onListening: onListening)
         } catch {
             try? await (opened.store as? SQLiteStore)?.close()
             throw error
         }
+    }
+
+    /// Everything `build` does once the store is open.
+    private static func assemble(
+        configuration: ManagerConfiguration, location: StoreLocation, opened: (store: any Store, service: (any Service)?),
+        logger: Logger, metrics: PrometheusCollectorRegistry, onListening: @escaping @Sendable (String) -> Void
+    ) async throws -> DroverManagerApp {
+        let (token, generated) = try await AdminToken.resolve(configured: configuration.adminToken, store: opened.store)
+        let secretBox = try Self.secretBox(configuration: configuration, location: location, logger: logger)
+        let controller = ClusterController(store: opened.store, configuration: configuration, logger: logger, secrets: secretBox)
+        let jwt: JWTService
+        if let pem = configuration.jwtES256KeyPEM {
+            do {
+                jwt = try await JWTService(es256PrivateKeyPEM: pem, lifetime: configuration.jwtLifetime)
+            } catch {
+                throw ConfigurationError("the ES256 key (--jwt-es256-key) is not a P-256 private key in PEM: \(error)")
+            }
+        } else {
+            jwt = await JWTService(
+                secret: try await JWTSecret.resolve(configured: configuration.jwtSecret, store: opened.store), lifetime: configuration.jwtLifetime
+            )
+        }
+        let (passwordHash, generatedPassword) = try await AdminPassword.resolve(configured: configuration.adminPassword, store: opened.store)
+        let authenticator = Authenticator(adminToken: token, jwt: jwt, store: opened.store)
+
+        let router = Router(context: ManagerRequestContext.self)
+        router.add(middleware: ErrorMiddleware())
+        let limiter = RateLimiter(rate: configuration.rateLimit, burst: configuration.rateBurst)
+        router.add(middleware: AuthMiddleware(authenticator: authenticator, limiter: limiter))
+        router.add(middleware: RateLimitMiddleware(limiter: limiter))
+        router.add(middleware: AuditMiddleware(store: opened.store))
+        router.get("health") { _, _ in try JSONResponse.make(HealthResponse(role: "manager")) }
+        router.get("metrics") { _, context in
+            _ = try context.requireAdmin()
+            var buffer: [UInt8] = []
+            metrics.emit(into: &buffer)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: buffer))
+            )
+        }
+        let cluster = router.group("api/v1/cluster")
+        ContainerRoutes(controller: controller).addRoutes(to: cluster)
+        AgentRoutes(controller: controller).addRoutes(to: cluster)
+        ActionRoutes(controller: controller).addRoutes(to: cluster)
+        TaskRoutes(controller: controller).addRoutes(to: router.group("api/v1/tasks"))
+        let workflows = WorkflowEngine(controller: controller)
+        WorkflowRoutes(engine: workflows).addRoutes(to: router.group("api/v1/workflows"))
+        AuthRoutes(jwt: jwt, adminPassword: passwordHash).addRoutes(to: router)
+        TenantRoutes(controller: controller).addRoutes(to: router.group("api/v1/tenants"))
+        JoinTokenRoutes(controller: controller, authenticator: authenticator).addRoutes(to: router.group("api/v1/tokens"))
+        AuditRoutes(store: opened.store).addRoutes(to: router)
+        router.get("api/v1/events") { request, context in
+            // Events name nodes and agents of every tenant: admins only.
+            _ = try context.requireAdmin()
+            let after = request.uri.queryParameters.get("after").flatMap(Int.init) ?? 0
+            let limit = min(max(request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 100, 1), 1_000)
+            return try JSONResponse.make(ListResponse(items: try await controller.store.events(after: after, limit: limit)))
+        }
+
+        let wsRouter = Router(context: ManagerRequestContext.self)
+        wsRouter.add(middleware: ErrorMiddleware())
+        NodeGateway(controller: controller, codec: NodeMessageCodec(maxFrameBytes: configuration.maxFrameBytes), authenticator: authenticator)
+            .addRoutes(to: wsRouter)
+
+        let host = configuration.host
+        var server: HTTPServerBuilder = .http1WebSocketUpgrade(
+            webSocketRouter: wsRouter,
+            configuration: .init(ws: .init(maxFrameSize: configuration.maxFrameBytes, autoPing: .enabled(timePeriod: .seconds(30))))
+        )
+        if let certificate = configuration.tlsCertificatePath, let key = configuration.tlsKeyPath {
+            // The same port serves HTTPS and wss; a plain-HTTP client fails its handshake.
+            server = try .tls(server, tlsConfiguration: try ServerTLS.configuration(certificatePath: certificate, keyPath: key))
+        }
+        let scheme = configuration.tlsEnabled ? "https" : "http"
+        let app = Application(
+            router: router,
+            server: server,
+            configuration: .init(address: .hostname(host, port: configuration.port), serverName: "drover-manager"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                onListening("\(scheme)://\(host):\(port)")
+            },
+            logger: logger
+        )
+        var services: [any Service] = []
+        if let service = opened.service { services.append(service) }
+        services.append(ManagerLoop(controller: controller, interval: configuration.reconcileInterval))
+        services.append(workflows)
+        services.append(app)
+        return DroverManagerApp(
+            configuration: configuration, adminToken: token, tokenWasGenerated: generated, generatedAdminPassword: generatedPassword, services: services
+        )
+    }
+
+    /// The box that seals agent secrets, under the key `MasterKey` resolves (never stored in the database).
+    private static func secretBox(configuration: ManagerConfiguration, location: StoreLocation, logger: Logger) throws -> SecretBox {
+        var keyFile: String?
+        if case .sqlite(let path) = location { keyFile = MasterKey.keyFile(forDatabase: path) }
+        let (key, source) = try MasterKey.resolve(configured: configuration.masterSecretKey, keyFile: keyFile)
+        logger.info("agent secrets are encrypted with \(source)")
+        return SecretBox(key: key)
     }
 }

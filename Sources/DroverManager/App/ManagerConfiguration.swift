@@ -46,6 +46,15 @@ public struct ManagerConfiguration: Sendable {
     public var rateBurst: Double
     /// A P-256 private key (PEM): JWTs are then ES256, signed with it, and HS256 ones are refused.
     public var jwtES256KeyPEM: String? = nil
+    /// PEM certificate chain of the HTTPS API and `wss` gateway; TLS is on when this and `tlsKeyPath` are set.
+    public var tlsCertificatePath: String?
+    /// PEM private key of `tlsCertificatePath`.
+    public var tlsKeyPath: String?
+    /// `MASTER_SECRET_KEY`: the key agent secrets are encrypted with (see `MasterKey`); `nil`: a key file beside the store.
+    public var masterSecretKey: String?
+
+    /// Whether the manager serves HTTPS and `wss`.
+    public var tlsEnabled: Bool { tlsCertificatePath != nil }
 
     public init(
         host: String = "127.0.0.1", port: Int = 8000, store: String = "sqlite:./drover.db", adminToken: String? = nil,
@@ -86,6 +95,11 @@ public struct ManagerConfiguration: Sendable {
         }
         guard cpuOvercommit >= 1, cpuOvercommit <= 100 else { throw ConfigurationError("--cpu-overcommit must be between 1 and 100") }
         guard maxFailovers >= 0 else { throw ConfigurationError("--max-failovers may not be negative") }
+        switch (tlsCertificatePath, tlsKeyPath) {
+        case (.some, nil): throw ConfigurationError("--tls-cert needs --tls-key, the certificate's private key (PEM)")
+        case (nil, .some): throw ConfigurationError("--tls-key needs --tls-cert, the certificate chain (PEM)")
+        default: break
+        }
         if let adminToken, adminToken.count < 16 {
             throw ConfigurationError("the admin token must be at least 16 characters long")
         }

@@ -56,8 +56,8 @@ extension ClusterController {
         metrics.agentsMigrated.increment()
         await recordEvent("agent.migrated", node: to, agent: agentID, "migrating from \(from ?? "-") to \(to) (\(request.reason ?? "no reason given"))")
         _ = shouldSend("start:\(to):\(moved.id):\(moved.generation)", now: Date())
-        await sessions.send(.agentStart(Reconciler.startMessage(moved, generation: moved.generation)), to: to)
-        return MigrateResponse(agent: moved, from: from, to: to)
+        await sendStart(Reconciler.startMessage(moved, generation: moved.generation), to: to)
+        return MigrateResponse(agent: moved.redacted, from: from, to: to)
     }
 
     /// Marks a node `draining`: it takes no new agents, and the reconciler moves its agents away.

@@ -2,6 +2,7 @@ import DroverCore
 import DroverStore
 import Foundation
 import Logging
+import Crypto
 import Synchronization
 
 /// The shell around the pure cluster core: it takes snapshots from the store and the live
@@ -25,7 +26,14 @@ public final class ClusterController: Sendable {
     /// Told of every workflow task that becomes final (the workflow engine's inbox).
     let workflowTaskObserver = Mutex<TaskObserver?>(nil)
 
-    public init(store: any Store, configuration: ManagerConfiguration, logger: Logger, now: Date = Date()) {
+    /// Seals agent secrets for the store and opens them for `agent.start`.
+    let secrets: SecretBox
+
+    public init(
+        store: any Store, configuration: ManagerConfiguration, logger: Logger, secrets: SecretBox = SecretBox(key: .init(size: .bits256)),
+        now: Date = Date()
+    ) {
+        self.secrets = secrets
         self.store = store
         self.configuration = configuration
         self.logger = logger
@@ -140,7 +148,7 @@ public final class ClusterController: Sendable {
             await recordEvent("agent.unplaceable", agent: agentID, message)
         case .start(let nodeID, let start):
             if shouldSend("start:\(nodeID):\(start.agentID):\(start.generation)", now: now) {
-                await sessions.send(.agentStart(start), to: nodeID)
+                await sendStart(start, to: nodeID)
             }
         case .stop(let nodeID, let stop):
             if shouldSend("stop:\(nodeID):\(stop.agentID):\(stop.generation)", now: now) {
@@ -208,7 +216,7 @@ public final class ClusterController: Sendable {
         if let nodeID = placed.nodeID {
             let start = NodeProtocol.AgentStart(agentID: placed.id, agentType: placed.agentType, generation: placed.generation, config: placed.config, state: placed.state)
             if shouldSend("start:\(nodeID):\(placed.id):\(placed.generation)", now: Date()) {
-                await sessions.send(.agentStart(start), to: nodeID)
+                await sendStart(start, to: nodeID)
             }
         }
         metrics.agentsDeployed.increment()

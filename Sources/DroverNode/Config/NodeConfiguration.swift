@@ -50,6 +50,10 @@ public struct NodeConfiguration: Sendable {
     public var maxBufferedResults: Int
     /// Largest WebSocket frame, in bytes.
     public var maxFrameBytes: Int
+    /// PEM file of the CA that signed the manager's certificate (`--ca`); `nil`: the system's roots.
+    public var caFile: String?
+    /// The name the manager's certificate must carry when it is not the URL's host (`--tls-server-name`).
+    public var tlsServerName: String?
 
     /// A configuration with defaults for everything not given.
     public init(
@@ -109,6 +113,10 @@ public struct NodeConfiguration: Sendable {
     /// Checks every field a user can get wrong; the error says which and how.
     public func validate() throws {
         _ = try connectURL()
+        _ = try ManagerTLS(caFile: caFile, serverName: tlsServerName)
+        if let tlsServerName, tlsServerName.isEmpty || ManagerTLS.isIPAddress(tlsServerName) {
+            throw NodeConfigurationError("--tls-server-name must be a DNS name, got '\(tlsServerName.prefix(64))'")
+        }
         guard Self.isValidID(nodeID) else {
             throw NodeConfigurationError("node id '\(nodeID.prefix(64))' is invalid: use 1 to 128 letters, digits, '.', '_' or '-'")
         }

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdWSClient
 import Logging
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 
 /// The node's link to the manager: dials the gateway WebSocket, says `hello`, waits for
@@ -110,15 +111,46 @@ struct ManagerConnection: Service {
     private func connect(url: String, session: SessionState) async throws {
         var headers = HTTPFields()
         headers[.authorization] = "Bearer \(credential.token)"
-        let clientConfiguration = WebSocketClientConfiguration(
+        var clientConfiguration = WebSocketClientConfiguration(
             maxFrameSize: configuration.maxFrameBytes, additionalHeaders: headers, closeTimeout: .seconds(2),
             autoPing: .enabled(timePeriod: .seconds(20))
         )
+        let tls = try ManagerTLS(caFile: configuration.caFile, serverName: configuration.tlsServerName)
+        // GET /health first: a full certificate check (IP addresses included), and a clear error when the manager
+        // is not there or speaks TLS to a ws:// node (the WebSocket client would wait on such a connection forever).
+        try await preflight(url: url, tls: tls)
+        var tlsConfiguration: TLSConfiguration?
+        if url.hasPrefix("wss://") {
+            let plan = tls.webSocket(host: URLComponents(string: url)?.host ?? "")
+            tlsConfiguration = plan.configuration
+            clientConfiguration.sniHostname = plan.sniHostname
+        }
         logger.debug("dialling the manager", metadata: ["manager": "\(url)"])
-        let client = WebSocketClient(url: url, configuration: clientConfiguration, logger: logger) { inbound, outbound, _ in
+        let client = WebSocketClient(url: url, configuration: clientConfiguration, tlsConfiguration: tlsConfiguration, logger: logger) {
+            inbound, outbound, _ in
             try await self.serve(inbound: inbound, outbound: outbound, session: session)
         }
         try await client.run()
+    }
+
+    /// `GET /health` of the manager, with the same trust roots as the WebSocket and a full
+    /// certificate check; throws what went wrong.
+    private func preflight(url: String, tls: ManagerTLS) async throws {
+        var request = HTTPClientRequest(url: Self.httpURL(url).replacingOccurrences(of: "/api/v1/cluster/connect", with: "/health"))
+        request.method = .GET
+        do {
+            let response = try await tls.httpClient().execute(request, timeout: .seconds(10))
+            _ = try? await response.body.collect(upTo: 64 * 1024)
+        } catch let error as HTTPClientError where url.hasPrefix("ws://") && error == .remoteConnectionClosed {
+            throw SessionError.closedBeforeAnswer
+        }
+    }
+
+    /// `ws(s)://` as `http(s)://`.
+    private static func httpURL(_ url: String) -> String {
+        if url.hasPrefix("wss://") { return "https://" + url.dropFirst(6) }
+        if url.hasPrefix("ws://") { return "http://" + url.dropFirst(5) }
+        return url
     }
 
     private func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, session: SessionState) async throws {
@@ -250,6 +282,10 @@ struct ManagerConnection: Service {
         switch error {
         case let error as SessionError:
             return error.description
+        case let error as NodeConfigurationError:
+            return error.description
+        case _ where ManagerTLS.describe(error, managerURL: configuration.managerURL, serverName: configuration.tlsServerName) != nil:
+            return ManagerTLS.describe(error, managerURL: configuration.managerURL, serverName: configuration.tlsServerName) ?? ""
         case let error as WebSocketClientError where error == .webSocketUpgradeFailed:
             if let status = await probeStatus(url: url) {
                 if status == 401 || status == 403 {
@@ -257,7 +293,7 @@ struct ManagerConnection: Service {
                 }
                 return "the manager declined the WebSocket upgrade (HTTP \(status)); is \(configuration.managerURL) a Drover manager?"
             }
-            return "the manager declined the WebSocket upgrade"
+            return "the manager declined the WebSocket upgrade (if it serves HTTPS, use an https:// manager URL)"
         default:
             return "cannot reach the manager: \(error)"
         }
@@ -265,11 +301,10 @@ struct ManagerConnection: Service {
 
     /// The status a plain GET of the gateway gets with our token (tells a bad token from a wrong server).
     private func probeStatus(url: String) async -> Int? {
-        var http = url
-        if http.hasPrefix("wss://") { http = "https://" + http.dropFirst(6) } else if http.hasPrefix("ws://") { http = "http://" + http.dropFirst(5) }
-        var request = HTTPClientRequest(url: http)
+        var request = HTTPClientRequest(url: Self.httpURL(url))
         request.headers.add(name: "Authorization", value: "Bearer \(credential.token)")
-        guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(5)) else { return nil }
+        let client = (try? ManagerTLS(caFile: configuration.caFile, serverName: configuration.tlsServerName))?.httpClient() ?? HTTPClient.shared
+        guard let response = try? await client.execute(request, timeout: .seconds(5)) else { return nil }
         _ = try? await response.body.collect(upTo: 64 * 1024)
         return Int(response.status.code)
     }
@@ -280,12 +315,15 @@ enum SessionError: Error, CustomStringConvertible {
     case noWelcome(Duration)
     case refused(code: String, message: String)
     case closed
+    case closedBeforeAnswer
 
     var description: String {
         switch self {
         case .noWelcome(let timeout): return "the manager did not answer hello with welcome within \(Int(timeout.seconds)) s"
         case .refused(let code, let message): return "the manager refused this node (\(code)): \(message)"
         case .closed: return "the manager closed the connection"
+        case .closedBeforeAnswer:
+            return "the manager closed the connection without answering (if it serves HTTPS, use an https:// manager URL with --ca)"
         }
     }
 }

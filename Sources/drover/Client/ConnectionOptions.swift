@@ -11,14 +11,24 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "API token (default: $DROVER_TOKEN, else ./.drover/admin-token written by `drover dev`).")
     var token: String?
 
+    @Option(help: "PEM file of the CA that signed an https:// manager's certificate (default: $DROVER_CA, else the system's roots).")
+    var ca: String?
+
     @Flag(help: "Print raw JSON, for scripts.")
     var json = false
 
     var client: DroverClient {
-        let environment = ProcessInfo.processInfo.environment
-        let url = manager ?? environment["DROVER_MANAGER"] ?? "http://127.0.0.1:8000"
-        let fileToken = (try? String(contentsOfFile: ".drover/admin-token", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-        return DroverClient(baseURL: url, token: token ?? environment["DROVER_TOKEN"] ?? fileToken)
+        get throws {
+            let environment = ProcessInfo.processInfo.environment
+            let url = manager ?? environment["DROVER_MANAGER"] ?? "http://127.0.0.1:8000"
+            let fileToken = (try? String(contentsOfFile: ".drover/admin-token", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            let caFile = ca ?? environment["DROVER_CA"].flatMap { $0.isEmpty ? nil : $0 }
+            do {
+                return try DroverClient(baseURL: url, token: token ?? environment["DROVER_TOKEN"] ?? fileToken, caFile: caFile)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
     }
 
     /// Runs `body`, printing API and transport errors as one line on stderr with exit code 1.

@@ -25,6 +25,9 @@ struct DevCommand: AsyncParsableCommand {
 
     @OptionGroup var nodeOptions: NodeOptions
 
+    @Option(help: "With --tls-cert: PEM CA the local node trusts (default: the certificate itself, right for a self-signed one).")
+    var ca: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
@@ -50,10 +53,12 @@ struct DevCommand: AsyncParsableCommand {
         let tokenFile = "\(dataDir)/admin-token"
         _ = FileManager.default.createFile(atPath: tokenFile, contents: Data(manager.adminToken.utf8), attributes: [.posixPermissions: 0o600])
 
+        let scheme = managerConfiguration.tlsEnabled ? "https" : "http"
         var node = NodeConfiguration(
-            managerURL: "http://\(managerOptions.host == "0.0.0.0" ? "127.0.0.1" : managerOptions.host):\(managerOptions.port)",
+            managerURL: "\(scheme)://\(managerOptions.host == "0.0.0.0" ? "127.0.0.1" : managerOptions.host):\(managerOptions.port)",
             token: manager.adminToken, nodeID: nodeId
         )
+        if managerConfiguration.tlsEnabled { node.caFile = ca ?? managerConfiguration.tlsCertificatePath }
         node.apiPort = nodePort
         if nodeOptions.catalog == nil, FileManager.default.fileExists(atPath: "examples/agents.yaml") {
             try? node.catalog.load(yamlFile: "examples/agents.yaml")
@@ -66,12 +71,12 @@ struct DevCommand: AsyncParsableCommand {
         }
         let nodeApp = DroverNodeApp(configuration: node, logger: logger, metrics: metrics)
 
-        let base = "http://\(managerOptions.host):\(managerOptions.port)"
+        let base = "\(scheme)://\(managerOptions.host):\(managerOptions.port)"
         ProcessSetup.say("""
 
             Drover dev: manager on \(base), node '\(nodeId)', store \(dataDir)/drover.db
             admin token: \(manager.adminToken)   (also in \(tokenFile); the CLI reads it from there)\(manager.generatedAdminPassword.map { "\n    admin password (shown once): \($0)" } ?? "")
-            try:  curl -s -H "Authorization: Bearer \(manager.adminToken)" \(base)/api/v1/cluster/status
+            try:  curl -s \(node.caFile.map { "--cacert \($0) " } ?? "")-H "Authorization: Bearer \(manager.adminToken)" \(base)/api/v1/cluster/status
                   swift run drover deploy echo && swift run drover agents
             Ctrl-C stops everything.
 

@@ -55,6 +55,12 @@ struct ManagerOptions: ParsableArguments {
     @Option(help: "Requests one credential may make at once.")
     var rateBurst = 100.0
 
+    @Option(help: "PEM certificate chain: serve the API and node gateway over HTTPS and wss (needs --tls-key).")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key of --tls-cert.")
+    var tlsKey: String?
+
     func configuration(store: String) throws -> ManagerConfiguration {
         for (name, value) in [("--heartbeat-interval", heartbeatInterval), ("--heartbeat-grace", heartbeatGrace), ("--reconcile-interval", reconcileInterval)] {
             guard value > 0, value < 86_400 else { throw ValidationError("\(name) must be between 0 and 86400 seconds") }
@@ -83,6 +89,10 @@ struct ManagerOptions: ParsableArguments {
             jwtLifetime: jwtTtl, rateLimit: rateLimit, rateBurst: rateBurst
         )
         configuration.jwtES256KeyPEM = keyPEM
+        configuration.tlsCertificatePath = tlsCert
+        configuration.tlsKeyPath = tlsKey
+        // Only from the environment: a flag would show the key in `ps`.
+        configuration.masterSecretKey = Self.environment("MASTER_SECRET_KEY")
         return configuration
     }
 

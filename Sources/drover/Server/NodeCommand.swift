@@ -86,6 +86,12 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "File the node keeps the credential it gets for a join token in, and reads on start (default: .drover-node/ID.credential).")
     var credentialFile: String?
 
+    @Option(help: "PEM file of the CA that signed the manager's certificate, for an https:// manager (default: $DROVER_CA, else the system's roots).")
+    var ca: String?
+
+    @Option(help: "Name the manager's certificate must carry when it is not the --manager host.")
+    var tlsServerName: String?
+
     @Option(help: "Node id (default: the host name).")
     var id: String?
 
@@ -117,6 +123,8 @@ struct NodeCommand: AsyncParsableCommand {
         if let token { configuration.token = token }
         if let id { configuration.nodeID = id; configuration.name = id }
         if let tenant { configuration.tenant = tenant }
+        configuration.caFile = ca ?? ManagerOptions.environment("DROVER_CA")
+        configuration.tlsServerName = tlsServerName
         if let host { configuration.apiHost = host }
         if let port { configuration.apiPort = port }
         if let heartbeatInterval {

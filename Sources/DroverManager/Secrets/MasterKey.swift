@@ -1,0 +1,71 @@
+import Crypto
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where the key that encrypts agent secrets comes from, in this order:
+///
+/// 1. `MASTER_SECRET_KEY`: when it is base64 of exactly 32 bytes, those bytes; any other text
+///    is hashed with SHA-256 to 32 bytes (so a passphrase works, but a random key is better:
+///    `openssl rand -base64 32`).
+/// 2. A key file beside the SQLite store (`PATH.master-key`, mode 0600): read when it exists,
+///    else 32 random bytes are written there, base64. Never in the database itself, so a copy of
+///    the database alone does not reveal any secret.
+/// 3. With the `memory:` store and no variable: a random key for the life of the process.
+public enum MasterKey {
+    /// The key for `configured` (the variable's value) and the store location.
+    ///
+    /// - Returns: the key and a sentence saying where it came from (for the log; never the key).
+    public static func resolve(configured: String?, keyFile: String?) throws -> (key: SymmetricKey, source: String) {
+        if let configured, !configured.isEmpty {
+            if let data = Data(base64Encoded: configured.trimmingCharacters(in: .whitespacesAndNewlines)), data.count == 32 {
+                return (SymmetricKey(data: data), "MASTER_SECRET_KEY (32 bytes, base64)")
+            }
+            return (SymmetricKey(data: SHA256.hash(data: Data(configured.utf8))), "MASTER_SECRET_KEY (SHA-256 of the text)")
+        }
+        guard let keyFile else { return (SymmetricKey(size: .bits256), "a random key kept in memory (memory: store)") }
+        let manager = FileManager.default
+        if manager.fileExists(atPath: keyFile) {
+            guard let text = try? String(contentsOfFile: keyFile, encoding: .utf8) else {
+                throw MasterKeyError("cannot read the master key file \(keyFile)")
+            }
+            guard let data = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), data.count == 32 else {
+                throw MasterKeyError("the master key file \(keyFile) does not hold 32 bytes in base64")
+            }
+            return (SymmetricKey(data: data), "the key file \(keyFile)")
+        }
+        let key = SymmetricKey(size: .bits256)
+        let text = key.withUnsafeBytes { Data($0).base64EncodedString() } + "\n"
+        try writeNew(keyFile, text)
+        return (key, "the new key file \(keyFile)")
+    }
+
+    /// Creates `path` with mode 0600 from the first byte on (never readable by others, not even briefly).
+    private static func writeNew(_ path: String, _ text: String) throws {
+        #if canImport(Glibc)
+        let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        #else
+        let descriptor = Darwin.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        #endif
+        guard descriptor >= 0 else {
+            throw MasterKeyError("cannot create the master key file \(path); set MASTER_SECRET_KEY or make its folder writable")
+        }
+        defer { close(descriptor) }
+        let bytes = Array(text.utf8)
+        guard write(descriptor, bytes, bytes.count) == bytes.count else {
+            throw MasterKeyError("cannot write the master key file \(path)")
+        }
+    }
+
+    /// The key file of a SQLite store at `databasePath`.
+    public static func keyFile(forDatabase databasePath: String) -> String {
+        databasePath + ".master-key"
+    }
+}
+
+/// The master key cannot be had; the message says what to do.
+public struct MasterKeyError: Error, CustomStringConvertible, Equatable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
