@@ -149,6 +149,35 @@ struct WorkflowAPITests {
         }
     }
 
+    @Test("secrets in a pool's agent_config are sealed in the store and shown as *** in every answer")
+    func poolSecrets() async throws {
+        let cluster = try await Self.cluster()
+        let client = cluster.client
+        let secret = "pool-secret-\(UUID().uuidString)"
+        let definition = WorkflowDefinition(
+            name: "sealed",
+            steps: [StepDefinition(id: "a", type: .task, pool: "p", input: 1)],
+            pools: ["p": PoolDefinition(agentType: "echo", agentConfig: ["secrets": ["API_KEY": .string(secret)], "plain": "visible"], poolConfig: PoolConfig(minSize: 1, maxSize: 1, warmUp: true))]
+        )
+        let first = try await client.applyWorkflow(definition)
+        #expect(first.version == 1)
+        #expect(first.definition.pools?["p"]?.agentConfig == ["secrets": ["API_KEY": "***"], "plain": "visible"])
+        #expect(try await client.applyWorkflow(definition).version == 1, "an unchanged definition keeps its version")
+        let view = try await client.runAndWait(workflow: "sealed", input: [:], timeoutSeconds: 30)
+        #expect(view.status == .completed)
+        var answers = ""
+        for path in ["/api/v1/workflows", "/api/v1/workflows/sealed", "/api/v1/cluster/agents", "/api/v1/workflows/runs/\(view.id)", "/api/v1/events"] {
+            answers += String(decoding: try await client.raw(method: "GET", path: path).body, as: UTF8.self)
+        }
+        #expect(answers.contains("***"))
+        #expect(!answers.contains(secret))
+        for file in ["", "-wal"] {
+            let bytes = (try? Data(contentsOf: URL(fileURLWithPath: cluster.databasePath + file))) ?? Data()
+            #expect(bytes.range(of: Data(secret.utf8)) == nil, "the secret is in drover.db\(file)")
+        }
+        #expect(!cluster.logs.contains(secret))
+    }
+
     @Test("cancel ends a waiting run; a cancelled run takes no signal")
     func cancel() async throws {
         let cluster = try await Self.cluster()

@@ -88,3 +88,27 @@ public struct WorkflowRunFilter: Sendable, Hashable {
         self.limit = limit
     }
 }
+
+extension WorkflowDefinition {
+    /// The definition with each pool's `agent_config` passed through `transform` (to seal, open
+    /// or redact its secrets).
+    public func mappingPoolConfigs(_ transform: (JSONValue) throws -> JSONValue) rethrows -> WorkflowDefinition {
+        guard let pools else { return self }
+        var copy = self
+        copy.pools = try pools.mapValues { pool in
+            var changed = pool
+            changed.agentConfig = try pool.agentConfig.map(transform)
+            return changed
+        }
+        return copy
+    }
+}
+
+extension WorkflowRecord {
+    /// The record with pool secrets shown as `"***"`: what API answers carry.
+    public var redacted: WorkflowRecord {
+        var copy = self
+        copy.definition = definition.mappingPoolConfigs { ConfigSecrets.redact($0) }
+        return copy
+    }
+}

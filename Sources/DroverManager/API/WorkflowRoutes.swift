@@ -19,11 +19,11 @@ struct WorkflowRoutes: Sendable {
             guard WorkflowValidator.isValidName(tenant, maxLength: 128) else { throw APIError.badRequest("tenant '\(tenant.prefix(64))' is invalid") }
             let definition = try await Self.decodeDefinition(request, context: context)
             let (record, created) = try await engine.register(definition, tenant: tenant)
-            return try JSONResponse.make(record, status: created ? .created : .ok)
+            return try JSONResponse.make(record.redacted, status: created ? .created : .ok)
         }
         group.get { _, context in
             let caller = try context.caller
-            return try JSONResponse.make(ListResponse(items: try await engine.store.workflows().filter { caller.canAccess(tenant: $0.tenant) }))
+            return try JSONResponse.make(ListResponse(items: try await engine.store.workflows().filter { caller.canAccess(tenant: $0.tenant) }.map(\.redacted)))
         }
         group.get("runs") { request, context in
             let caller = try context.caller
@@ -67,7 +67,7 @@ struct WorkflowRoutes: Sendable {
             guard let record = try context.caller.visible(try await engine.store.workflow(name: name, version: version)) else {
                 throw APIError.notFound("workflow", name)
             }
-            return try JSONResponse.make(record)
+            return try JSONResponse.make(record.redacted)
         }
         group.post(":name/runs") { request, context in
             let name = try context.parameters.require("name")

@@ -72,9 +72,13 @@ public final class WorkflowEngine: Service, Sendable, CustomStringConvertible {
         if let current, current.tenant != tenant {
             throw APIError(.conflict, code: "workflow_name_taken", "the workflow name '\(definition.name)' is taken; choose another")
         }
-        if let current, current.definition == definition { return (current, false) }
+        // Pool agent configs may hold secrets: compared in clear, stored sealed (like deploys).
+        if let current, (try? current.definition.mappingPoolConfigs { try controller.secrets.openSecrets(in: $0) }) == definition {
+            return (current, false)
+        }
+        let sealed = try definition.mappingPoolConfigs { try controller.sealSecrets(in: $0) }
         let record = WorkflowRecord(
-            name: definition.name, version: (current?.version ?? 0) + 1, tenant: tenant, definition: definition, createdAt: Date()
+            name: definition.name, version: (current?.version ?? 0) + 1, tenant: tenant, definition: sealed, createdAt: Date()
         )
         do {
             try await store.insertWorkflow(record)
