@@ -262,6 +262,7 @@ struct WorkflowMachineTests {
         _ = machine.decide(now: now)
         #expect(machine.status == .cancelled)
         #expect(machine.steps["a"]?.status == .cancelled)
+        #expect(machine.outstandingTaskIDs == ["r.a.a1"])
         #expect(machine.steps["b"]?.status == .cancelled)
 
         var slow = WorkflowMachine(runID: "r", definition: WorkflowDefinition(name: "s", steps: [.echo("a")], config: WorkflowConfig(timeout: .init(seconds: 10))))

@@ -198,6 +198,20 @@ struct WorkflowAPITests {
         #expect(try error(signal.body).error.code == "run_finished")
         let history = try await client.history(runID: run.id)
         #expect(history.map(\.kind) == [.runStarted, .stepStarted, .cancelRequested, .runCancelled])
+
+        // A cancelled run's tasks still out are cancelled too: not sent again, their late results dropped.
+        _ = try await client.applyWorkflow(WorkflowDefinition(name: "slow", steps: [
+            StepDefinition(id: "each", type: .map, agentType: "sleep", input: ["seconds": 5, "echo": "$.item"], mapConfig: MapConfig(inputPath: "$.xs", maxConcurrency: 2))
+        ]))
+        let slow = try await client.startRun(workflow: "slow", input: ["xs": [1, 2, 3, 4]])
+        try await eventually("two items are out") { try await client.run(id: slow.id).steps[0].items?.running == 2 }
+        _ = try await client.cancelRun(id: slow.id)
+        for item in 0..<2 {
+            let task = try await client.task(id: WorkflowTaskContext.taskID(runID: slow.id, step: "each", item: item, attempt: 1))
+            #expect(task.status == .cancelled, "\(task)")
+            #expect(task.error?.contains("cancelled") == true)
+        }
+        #expect(try await client.run(id: slow.id).status == .cancelled)
     }
 
     @Test("a warm pool deploys min_size at registration, grows under load to max_size, and shrinks back when idle")

@@ -240,6 +240,21 @@ public struct WorkflowMachine: Sendable {
         return work
     }
 
+    /// Task ids of attempts that may still be out: those of running map items and of steps still
+    /// running, or cancelled when the run ended. Once the run has ended these are of no use.
+    public var outstandingTaskIDs: [String] {
+        var ids: [String] = []
+        for key in stepKeys {
+            guard let step = steps[key] else { continue }
+            if let map = maps[key] {
+                ids += map.items.filter { $0.status == .running }.compactMap(\.taskID)
+            } else if step.status == .running || step.status == .cancelled, let taskID = step.taskID {
+                ids.append(taskID)
+            }
+        }
+        return ids
+    }
+
     /// Agent types (of `agent_type` steps, not pools) that a step not yet finished may still use:
     /// pending, running, retrying or waiting steps. An agent the run deployed of any other type
     /// is no longer needed.

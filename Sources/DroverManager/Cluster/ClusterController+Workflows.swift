@@ -26,6 +26,20 @@ extension ClusterController {
         return task
     }
 
+    /// Marks a workflow task that is still open `cancelled`, so it is not sent again (its run
+    /// ended). A result that arrives later from a node finds it final and is dropped.
+    func cancelWorkflowTask(id: String, reason: String) async {
+        guard let task = try? await store.task(id: id), !task.status.isFinal else { return }
+        var done = task
+        done.status = .cancelled
+        done.error = reason
+        done.completedAt = Date()
+        if (try? await store.updateOpenTask(done)) == true {
+            metrics.taskFinished(done)
+            await waiters.finished(done)
+        }
+    }
+
     /// Hands a final workflow task to the engine.
     func notifyWorkflow(_ task: TaskRecord) {
         guard task.workflow != nil else { return }

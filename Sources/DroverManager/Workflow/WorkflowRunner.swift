@@ -287,6 +287,11 @@ final class WorkflowRunner {
     func finish(runID: String) async {
         guard var run = active.removeValue(forKey: runID) else { return }
         let machine = run.machine
+        // Tasks the run still had out are of no use now: not sent again (a cancel, a fail-fast,
+        // a timeout leaves them open).
+        for taskID in machine.outstandingTaskIDs {
+            await controller.cancelWorkflowTask(id: taskID, reason: "run \(runID) is \(machine.status.rawValue)")
+        }
         run.record.status = machine.status
         run.record.error = machine.error
         run.record.output = machine.status == .completed ? machine.state : nil
