@@ -144,7 +144,11 @@ let package = Package(
         ),
         .testTarget(
             name: "DroverManagerTests",
-            dependencies: ["DroverManager", "DroverCore", "DroverStore", "DroverTestSupport"],
+            dependencies: [
+                "DroverManager", "DroverCore", "DroverStore", "DroverTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "DroverNodeTests", dependencies: ["DroverNode", "DroverCore"], swiftSettings: swiftSettings),
