@@ -3,8 +3,8 @@ import Foundation
 
 /// Checks JSON values against the schemas of an OpenAPI 3.0 document: the subset of JSON
 /// Schema Drover's document uses (`$ref`, `type`, `nullable`, `properties`, `required`,
-/// `additionalProperties`, `items`, `enum`, `anyOf`, string lengths and patterns, number
-/// bounds, `maxItems`, `maxProperties`). A keyword it does not know is reported, so the
+/// `additionalProperties`, `items`, `enum`, `anyOf`, `allOf`, string lengths and patterns,
+/// number bounds, `minItems`, `maxItems`, `maxProperties`). A keyword it does not know is reported, so the
 /// check never passes by ignoring part of a schema.
 public struct OpenAPIValidator: Sendable {
     public let document: JSONValue
@@ -45,6 +45,8 @@ public struct OpenAPIValidator: Sendable {
             case "type": found += typeProblems(value, argument.stringValue ?? "", at: location)
             case "enum":
                 if !(argument.arrayValue ?? []).contains(value) { found.append("\(location): \(value) is not one of \(argument)") }
+            case "allOf":
+                for option in argument.arrayValue ?? [] { found += problems(value, against: option, at: location) }
             case "anyOf":
                 let options = argument.arrayValue ?? []
                 if !options.contains(where: { problems(value, against: $0, at: location).isEmpty }) {
@@ -56,9 +58,9 @@ public struct OpenAPIValidator: Sendable {
                 if case .array(let items) = value {
                     for (index, item) in items.enumerated() { found += problems(item, against: argument, at: "\(location)[\(index)]") }
                 }
-            case "maxItems":
-                if case .array(let items) = value, let limit = argument.intValue, items.count > limit {
-                    found.append("\(location): \(items.count) items, at most \(limit)")
+            case "maxItems", "minItems":
+                if case .array(let items) = value, let limit = argument.intValue, keyword == "maxItems" ? items.count > limit : items.count < limit {
+                    found.append("\(location): \(items.count) items, \(keyword) is \(limit)")
                 }
             case "minLength", "maxLength", "pattern":
                 if case .string(let text) = value { found += stringProblems(text, keyword, argument, at: location) }

@@ -74,8 +74,8 @@ struct AgentRoutes: Sendable {
         let minimum = ResourceSpec(cpu: body.constraints?.minCPU ?? 0, memoryMB: body.constraints?.minMemory ?? 0)
         guard minimum.cpu >= 0, minimum.memoryMB >= 0 else { throw APIError.badRequest("constraints may not be negative") }
         let capabilities = Array(Set((body.requiredCapabilities ?? []) + (body.constraints?.requiredCapabilities ?? []))).sorted()
-        guard resources.cpu >= 0, resources.memoryMB >= 0, resources.gpu >= 0 else {
-            throw APIError.badRequest("resource_requirements may not be negative")
+        guard resources.isWithinLimits, minimum.isWithinLimits else {
+            throw APIError.badRequest("resource_requirements and constraints must be from 0 to \(Int(ResourceSpec.maxAmount))")
         }
         guard (body.labels?.count ?? 0) <= 64, (body.requiredCapabilities?.count ?? 0) + (body.constraints?.requiredCapabilities?.count ?? 0) <= 64, (body.nodeSelector?.count ?? 0) <= 64 else {
             throw APIError.badRequest("at most 64 labels, required_capabilities and node_selector entries")

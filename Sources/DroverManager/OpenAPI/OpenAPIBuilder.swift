@@ -34,12 +34,10 @@ enum OAS {
     /// An ISO 8601 instant.
     static let dateTime = string(format: "date-time")
 
-    /// A whole number, optionally bounded.
-    static func integer(_ description: String? = nil, minimum: Double? = nil, maximum: Double? = nil) -> JSONValue {
-        var schema: [String: JSONValue] = ["type": "integer"]
+    /// A whole number that fits in 64 bits, optionally bounded further.
+    static func integer(_ description: String? = nil, minimum: Int = Int.min, maximum: Int = Int.max) -> JSONValue {
+        var schema: [String: JSONValue] = ["type": "integer", "format": "int64", "minimum": .int(minimum), "maximum": .int(maximum)]
         schema["description"] = description.map(JSONValue.string)
-        schema["minimum"] = minimum.map(JSONValue.double)
-        schema["maximum"] = maximum.map(JSONValue.double)
         return .object(schema)
     }
 
@@ -61,8 +59,9 @@ enum OAS {
     }
 
     /// An array of `items`.
-    static func array(_ items: JSONValue, maxItems: Int? = nil, description: String? = nil) -> JSONValue {
+    static func array(_ items: JSONValue, minItems: Int? = nil, maxItems: Int? = nil, description: String? = nil) -> JSONValue {
         var schema: [String: JSONValue] = ["type": "array", "items": items]
+        schema["minItems"] = minItems.map(JSONValue.int)
         schema["maxItems"] = maxItems.map(JSONValue.int)
         schema["description"] = description.map(JSONValue.string)
         return .object(schema)
@@ -88,5 +87,33 @@ enum OAS {
     /// `{"items": [...]}` of `item`.
     static func list(of item: JSONValue) -> JSONValue {
         object(["items": array(item)], required: ["items"])
+    }
+
+    /// The schema of a request body: every optional property also takes `null`, which the
+    /// server reads as absent (Swift's `decodeIfPresent`), in nested objects too.
+    static func request(_ schema: JSONValue) -> JSONValue {
+        guard case .object(var keywords) = schema else { return schema }
+        let required = Set((keywords["required"]?.arrayValue ?? []).compactMap(\.stringValue))
+        if case .object(let properties) = keywords["properties"] {
+            var changed: [String: JSONValue] = [:]
+            for (name, property) in properties {
+                let inner = request(property)
+                changed[name] = required.contains(name) ? inner : nullable(inner)
+            }
+            keywords["properties"] = .object(changed)
+        }
+        for key in ["items", "additionalProperties"] where keywords[key]?.objectValue != nil {
+            keywords[key] = request(keywords[key]!)
+        }
+        if case .array(let options) = keywords["anyOf"] { keywords["anyOf"] = .array(options.map(request)) }
+        return .object(keywords)
+    }
+
+    /// `schema` that also takes `null` (a reference is wrapped in `allOf`, as OpenAPI 3.0 ignores siblings of `$ref`).
+    static func nullable(_ schema: JSONValue) -> JSONValue {
+        guard case .object(var keywords) = schema else { return schema }
+        if keywords["$ref"] != nil { return ["allOf": [schema], "nullable": true] }
+        keywords["nullable"] = true
+        return .object(keywords)
     }
 }

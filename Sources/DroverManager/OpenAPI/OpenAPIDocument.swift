@@ -23,7 +23,8 @@ public enum OpenAPIDocument {
             item[operation.method.lowercased()] = operation.json
             paths[operation.path] = .object(item)
         }
-        let schemas = clusterSchemas.merging(workflowSchemas) { $1 }.merging(securitySchemas) { $1 }
+        var schemas = clusterSchemas.merging(workflowSchemas) { $1 }.merging(securitySchemas) { $1 }
+        for name in requestSchemas { schemas[name] = schemas[name].map(OAS.request) }
         var responses: [String: JSONValue] = [:]
         for (status, description) in errorDescriptions {
             var response: [String: JSONValue] = [
@@ -55,6 +56,13 @@ public enum OpenAPIDocument {
 
     /// The document as UTF-8 JSON, built once.
     public static let json: Data = (try? JSONCoding.encoder().encode(document)) ?? Data("{}".utf8)
+
+    /// Schemas only requests use: their optional properties also take `null` (read as absent).
+    static let requestSchemas = [
+        "ContainerRegisterRequest", "ContainerHeartbeatRequest", "NodeUpdateRequest", "ResourceRequest", "DeployRequest", "TaskSubmitRequest",
+        "MigrateRequest", "ClusterActionRequest", "WorkflowDefinition", "Step", "Pool", "RetryPolicy", "Condition", "WorkflowRunRequest",
+        "LoginRequest", "TenantCreateRequest", "APITokenCreateRequest", "JoinTokenCreateRequest",
+    ]
 
     /// The error responses shared by every operation, by status.
     static let errorDescriptions: [Int: String] = [

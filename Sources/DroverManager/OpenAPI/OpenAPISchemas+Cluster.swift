@@ -19,7 +19,9 @@ extension OpenAPIDocument {
             "Health": OAS.object(["status": OAS.string(), "role": OAS.string(), "version": OAS.string()], required: ["status", "role", "version"]),
             "Resources": OAS.object(resourceFields, required: ["cpu", "memory_mb", "gpu"]),
             "ResourceRequest": OAS.object([
-                "cpu": OAS.number("CPU cores", minimum: 0), "memory_mb": OAS.number("memory in MiB", minimum: 0), "gpu": OAS.integer("whole GPUs", minimum: 0),
+                "cpu": OAS.number("CPU cores", minimum: 0, maximum: ResourceSpec.maxAmount),
+                "memory_mb": OAS.number("memory in MiB", minimum: 0, maximum: ResourceSpec.maxAmount),
+                "gpu": OAS.integer("whole GPUs", minimum: 0, maximum: Int(ResourceSpec.maxAmount)),
             ], description: "absent fields are 0"),
             "NodeResources": OAS.object([
                 "capacity": OAS.ref("Resources"), "load_1m": OAS.number(), "memory_available_mb": OAS.number(),
@@ -38,13 +40,12 @@ extension OpenAPIDocument {
                 "status", "connection", "metadata", "registered_at", "last_heartbeat", "incarnation",
             ]),
             "ContainerRegisterRequest": OAS.object([
-                "container_name": OAS.name("the node id"), "host_address": OAS.string(), "api_port": OAS.integer(),
-                "capabilities": OAS.array(OAS.string()),
-                "resources": OAS.map(OAS.anyJSON(), description: "cpu_cores or cpu, memory_mb or memory_gb, gpu, load_1m or cpu_usage"),
+                "container_name": OAS.name("the node id"), "host_address": OAS.string(maxLength: 256), "api_port": OAS.integer(minimum: 0, maximum: 65_535),
+                "capabilities": OAS.array(OAS.string(maxLength: 128), maxItems: 64), "resources": nodeResourceMap,
                 "metadata": OAS.map(OAS.anyJSON()), "orchestrator_id": OAS.name("the tenant (admins only; others register for their own)"),
             ], required: ["container_name"]),
             "ContainerHeartbeatRequest": OAS.object([
-                "health_score": OAS.number(), "resources": OAS.map(OAS.anyJSON()), "active_agents": OAS.integer(),
+                "health_score": OAS.number(), "resources": nodeResourceMap, "active_agents": OAS.integer(minimum: 0),
             ]),
             "ContainerRegisterResponse": OAS.object([
                 "container_id": OAS.string(), "status": nodeStatus, "heartbeat_interval_s": OAS.number(),
@@ -58,7 +59,10 @@ extension OpenAPIDocument {
             "Agent": agent,
             "TaskSubmitRequest": OAS.object([
                 "input": OAS.anyJSON("the task's input (null when absent)"),
-                "timeout_s": OAS.number("seconds until the task times out (default 60)", minimum: 0, exclusiveMinimum: true),
+                "timeout_s": OAS.number(
+                    "seconds until the task times out (default 60; at most the manager's --max-task-timeout, 86400 unless set)",
+                    minimum: 0, maximum: 86_400, exclusiveMinimum: true
+                ),
                 "task_id": OAS.name("idempotency key: a second submit with the same id returns the first task"),
             ]),
             "Task": task,
@@ -90,6 +94,20 @@ extension OpenAPIDocument {
         ]
     }
 
+    /// The seed platform's free-form resource map; the numbers Drover reads are checked.
+    private static var nodeResourceMap: JSONValue {
+        let amount = OAS.number(minimum: 0, maximum: ResourceSpec.maxAmount)
+        var schema = OAS.object(
+            [
+                "cpu_cores": amount, "cpu": amount, "memory_mb": amount, "memory_gb": OAS.number(minimum: 0, maximum: ResourceSpec.maxAmount / 1024),
+                "gpu": amount, "load_1m": amount, "cpu_usage": amount,
+            ],
+            description: "cpu_cores or cpu, memory_mb or memory_gb, gpu, load_1m or cpu_usage; other keys are kept as given"
+        ).objectValue ?? [:]
+        schema["additionalProperties"] = OAS.anyJSON()
+        return .object(schema)
+    }
+
     private static var deployRequest: JSONValue {
         OAS.object([
             "agent_type": OAS.name("an agent type some node offers"),
@@ -101,7 +119,8 @@ extension OpenAPIDocument {
             "required_capabilities": OAS.array(OAS.string(), maxItems: 64),
             "node_selector": OAS.map(OAS.string(), maxProperties: 64), "labels": OAS.map(OAS.string(), maxProperties: 64),
             "constraints": OAS.object([
-                "min_memory": OAS.number("smallest node memory in MiB", minimum: 0), "min_cpu": OAS.number("fewest node CPU cores", minimum: 0),
+                "min_memory": OAS.number("smallest node memory in MiB", minimum: 0, maximum: ResourceSpec.maxAmount),
+                "min_cpu": OAS.number("fewest node CPU cores", minimum: 0, maximum: ResourceSpec.maxAmount),
                 "required_capabilities": OAS.array(OAS.string(), maxItems: 64),
             ]),
             "spread_by": OAS.string("for deployment_strategy spread: the node label to spread over (required then)"),

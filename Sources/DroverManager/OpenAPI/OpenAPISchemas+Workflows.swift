@@ -5,7 +5,7 @@ extension OpenAPIDocument {
     static var workflowSchemas: [String: JSONValue] {
         let duration: JSONValue = [
             "description": "seconds (2.5) or a string with a unit: \"500ms\", \"30s\", \"5m\", \"2h\"",
-            "anyOf": [OAS.number(minimum: 0), OAS.string(maxLength: 64)],
+            "anyOf": [OAS.number(minimum: 0, maximum: WorkflowDuration.maxSeconds), OAS.string(pattern: "^[0-9]{1,9}(\\.[0-9]{1,6})?(ms|s|m|h)?$")],
         ]
         let runStatus = OAS.string(enum: WorkflowRunStatus.allCases.map(\.rawValue))
         return [
@@ -32,7 +32,7 @@ extension OpenAPIDocument {
             ]),
             "WorkflowDefinition": OAS.object([
                 "name": OAS.name("the workflow's name ('runs' is reserved)"), "description": OAS.string(),
-                "steps": OAS.array(OAS.ref("Step"), maxItems: WorkflowValidator.maxSteps),
+                "steps": OAS.array(OAS.ref("Step"), minItems: 1, maxItems: WorkflowValidator.maxSteps),
                 "config": OAS.object([
                     "cleanup_policy": OAS.string(enum: WorkflowConfig.CleanupPolicy.allCases.map(\.rawValue)),
                     "failure_strategy": OAS.string(enum: WorkflowConfig.FailureStrategy.allCases.map(\.rawValue)),
