@@ -81,3 +81,26 @@ struct OpenAPIRouteTests {
         #expect(!validator.problems(["error": ["code": "x"]], against: OAS.ref("ErrorBody")).isEmpty)
     }
 }
+
+@Suite("Method not allowed")
+struct MethodNotAllowedTests {
+    @Test("a known path with another method names the allowed ones; an unknown path has none")
+    func allowed() {
+        let routes = OpenAPIDocument.routes
+        #expect(ErrorMiddleware.methods(for: "/health", in: routes) == ["GET"])
+        #expect(ErrorMiddleware.methods(for: "/api/v1/cluster/agents/agt-1", in: routes) == ["DELETE", "GET"])
+        #expect(ErrorMiddleware.methods(for: "/api/v1/tenants/acme/tokens/tok-1", in: routes) == ["DELETE"])
+        #expect(ErrorMiddleware.methods(for: "/api/v1/cluster/agents/a/b/c", in: routes) == [])
+        #expect(ErrorMiddleware.methods(for: "/nothing", in: routes) == [])
+    }
+}
+
+extension MethodNotAllowedTests {
+    @Test("a literal segment wins over a parameter, as in the router")
+    func literalWins() {
+        let routes = OpenAPIDocument.routes
+        #expect(ErrorMiddleware.methods(for: "/api/v1/cluster/agents/deploy", in: routes) == ["POST"])
+        #expect(ErrorMiddleware.methods(for: "/api/v1/workflows/runs", in: routes) == ["GET"])
+        #expect(ErrorMiddleware.methods(for: "/api/v1/workflows/wordcount", in: routes) == ["GET"])
+    }
+}

@@ -41,7 +41,7 @@ public struct DroverManagerApp: Sendable {
         let authenticator = Authenticator(adminToken: token, jwt: jwt, store: opened.store)
 
         let router = Router(context: ManagerRequestContext.self)
-        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: ErrorMiddleware(routes: OpenAPIDocument.routes))
         let limiter = RateLimiter(rate: configuration.rateLimit, burst: configuration.rateBurst)
         router.add(middleware: AuthMiddleware(authenticator: authenticator, limiter: limiter))
         router.add(middleware: RateLimitMiddleware(limiter: limiter))

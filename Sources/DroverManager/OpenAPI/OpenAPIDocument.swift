@@ -71,6 +71,7 @@ public enum OpenAPIDocument {
         403: "the credential may not make this call (admins only, or a node credential)",
         404: "no such thing, or one of another tenant",
         409: "conflicts with the current state",
+        405: "the path names a route that does not take this method (the Allow header lists those it takes)",
         413: "the body is over the 1 MiB limit",
         422: "well-formed but cannot be done (nothing can place the agent, an invalid workflow)",
         429: "rate limited; retry after Retry-After seconds",

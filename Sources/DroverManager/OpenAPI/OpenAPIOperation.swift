@@ -62,12 +62,13 @@ struct OpenAPIOperation: Sendable {
     }
 
     /// Every error status: the listed ones, plus what any call may answer (429; 401 and 403
-    /// without an accepted API credential; 400 and 413 for a body; 404 for a path parameter).
+    /// without an accepted API credential; 400 and 413 for a body; 404 for a path parameter,
+    /// and 405 when its value spells a sibling route, as `agents/deploy` for `agents/{id}`).
     var allErrors: Set<Int> {
         var statuses = Set(errors).union([429])
         if !isPublic { statuses.formUnion([401, 403]) }
         if body != nil { statuses.formUnion([400, 413]) }
-        if !pathParameters.isEmpty { statuses.insert(404) }
+        if !pathParameters.isEmpty { statuses.formUnion([404, 405]) }
         return statuses
     }
 
