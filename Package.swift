@@ -153,6 +153,8 @@ let package = Package(
             dependencies: [
                 "DroverManager", "DroverCore", "DroverStore", "DroverTestSupport",
                 .product(name: "JWTKit", package: "jwt-kit"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),

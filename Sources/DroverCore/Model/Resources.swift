@@ -65,3 +65,22 @@ public struct NodeResources: Codable, Sendable, Hashable {
         case memoryAvailableMB = "memory_available_mb"
     }
 }
+
+extension ResourceSpec {
+    /// The largest amount of any one resource Drover accepts (cores, MiB, GPUs), from a node or
+    /// a deploy: sums over many nodes and agents stay finite and inside `Int`, so they always
+    /// encode as JSON and never overflow.
+    public static let maxAmount: Double = 1_000_000_000
+
+    /// Whether every amount is finite and within `0...maxAmount`.
+    public var isWithinLimits: Bool {
+        [cpu, memoryMB, Double(gpu)].allSatisfy { $0.isFinite && $0 >= 0 && $0 <= Self.maxAmount }
+    }
+}
+
+extension NodeResources {
+    /// Whether the capacity is within limits and the load figures are finite and not negative.
+    public var isWithinLimits: Bool {
+        capacity.isWithinLimits && [load1, memoryAvailableMB].allSatisfy { $0.map { $0.isFinite && $0 >= 0 && $0 <= ResourceSpec.maxAmount } ?? true }
+    }
+}

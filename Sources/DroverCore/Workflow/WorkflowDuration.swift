@@ -5,6 +5,10 @@ import Foundation
 public struct WorkflowDuration: Codable, Sendable, Hashable, Comparable, CustomStringConvertible {
     public var seconds: Double
 
+    /// The longest duration a document may give: 10^9 s (about 31 years). Longer ones would
+    /// put instants past what dates can be written as.
+    public static let maxSeconds: Double = 1_000_000_000
+
     public init(seconds: Double) {
         self.seconds = seconds
     }
@@ -12,8 +16,10 @@ public struct WorkflowDuration: Codable, Sendable, Hashable, Comparable, CustomS
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let number = try? container.decode(Double.self) {
-            guard number >= 0, number.isFinite else {
-                throw DecodingError.dataCorruptedError(in: container, debugDescription: "a duration may not be negative")
+            guard number >= 0, number <= Self.maxSeconds else {
+                throw DecodingError.dataCorruptedError(
+                    in: container, debugDescription: "a duration must be from 0 to \(Int(Self.maxSeconds)) seconds"
+                )
             }
             seconds = number
             return
@@ -37,10 +43,10 @@ public struct WorkflowDuration: Codable, Sendable, Hashable, Comparable, CustomS
         let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3_600)]
         for (suffix, scale) in units where trimmed.hasSuffix(suffix) {
-            guard let number = Double(trimmed.dropLast(suffix.count)), number >= 0, number.isFinite else { return nil }
+            guard let number = Double(trimmed.dropLast(suffix.count)), number >= 0, number * scale <= maxSeconds else { return nil }
             return number * scale
         }
-        guard let number = Double(trimmed), number >= 0, number.isFinite else { return nil }
+        guard let number = Double(trimmed), number >= 0, number <= maxSeconds else { return nil }
         return number
     }
 

@@ -14,7 +14,7 @@ struct AgentRoutes: Sendable {
     func addRoutes(to group: RouterGroup<ManagerRequestContext>) {
         group.post("agents/deploy") { request, context in
             let body = try await JSONResponse.decode(DeployRequest.self, from: request, context: context)
-            let dryRun = request.uri.queryParameters.get("dry_run") == "true"
+            let dryRun = try Query.bool(request, "dry_run")
             let agent = try await controller.place(try makeAgent(body, caller: try context.caller), dryRun: dryRun)
             return try JSONResponse.make(agent.redacted, status: dryRun ? .ok : .created)
         }
@@ -22,7 +22,7 @@ struct AgentRoutes: Sendable {
             let caller = try context.caller
             var agents = try await controller.store.agents().filter { caller.canAccess(tenant: $0.tenant) }
             if let node = request.uri.queryParameters.get("node_id") { agents = agents.filter { $0.nodeID == node } }
-            if let status = request.uri.queryParameters.get("status") { agents = agents.filter { $0.status.rawValue == status } }
+            if let status = try Query.oneOf(request, "status", AgentStatus.self) { agents = agents.filter { $0.status == status } }
             return try JSONResponse.make(ListResponse(items: agents.map(\.redacted)))
         }
         group.get("agents/:id") { _, context in
@@ -35,16 +35,17 @@ struct AgentRoutes: Sendable {
         }
         group.post("agents/:id/tasks") { request, context in
             let id = try await visibleAgent(context).id
+            let wait = try Query.bool(request, "wait")
             let body = try await JSONResponse.decode(TaskSubmitRequest.self, from: request, context: context)
             let task = try await controller.submitTask(agentID: id, request: body)
-            guard request.uri.queryParameters.get("wait") == "true" else { return try JSONResponse.make(task, status: .accepted) }
+            guard wait else { return try JSONResponse.make(task, status: .accepted) }
             let waited = try await controller.awaitTask(id: task.id, timeout: .seconds(task.timeoutSeconds)) ?? task
             return try JSONResponse.make(waited, status: waited.status.isFinal ? .ok : .accepted)
         }
         group.get("agents/:id/tasks") { request, context in
             let id = try await visibleAgent(context).id
-            let limit = request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 100
-            return try JSONResponse.make(ListResponse(items: try await controller.store.tasks(agentID: id, limit: min(max(limit, 1), 1_000))))
+            let limit = try Query.int(request, "limit", in: 1...1_000, default: 100)
+            return try JSONResponse.make(ListResponse(items: try await controller.store.tasks(agentID: id, limit: limit)))
         }
     }
 
@@ -76,8 +77,8 @@ struct AgentRoutes: Sendable {
         let minimum = ResourceSpec(cpu: body.constraints?.minCPU ?? 0, memoryMB: body.constraints?.minMemory ?? 0)
         guard minimum.cpu >= 0, minimum.memoryMB >= 0 else { throw APIError.badRequest("constraints may not be negative") }
         let capabilities = Array(Set((body.requiredCapabilities ?? []) + (body.constraints?.requiredCapabilities ?? []))).sorted()
-        guard resources.cpu >= 0, resources.memoryMB >= 0, resources.gpu >= 0 else {
-            throw APIError.badRequest("resource_requirements may not be negative")
+        guard resources.isWithinLimits, minimum.isWithinLimits else {
+            throw APIError.badRequest("resource_requirements and constraints must be from 0 to \(Int(ResourceSpec.maxAmount))")
         }
         guard (body.labels?.count ?? 0) <= 64, (body.requiredCapabilities?.count ?? 0) + (body.constraints?.requiredCapabilities?.count ?? 0) <= 64, (body.nodeSelector?.count ?? 0) <= 64 else {
             throw APIError.badRequest("at most 64 labels, required_capabilities and node_selector entries")

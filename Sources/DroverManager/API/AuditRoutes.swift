@@ -15,26 +15,3 @@ struct AuditRoutes: Sendable {
         }
     }
 }
-
-/// The `after` and `limit` query parameters of a paged listing.
-enum Paging {
-    static let maxLimit = 1_000
-
-    /// `after` (default 0) and `limit` (default 100); anything else than whole numbers in range is a 400.
-    static func read(_ request: Request, defaultLimit: Int = 100) throws -> (after: Int, limit: Int) {
-        let query = request.uri.queryParameters
-        var after = 0
-        if let text = query.get("after") {
-            guard let value = Int(text), value >= 0 else { throw APIError.badRequest("after must be a whole number, 0 or more") }
-            after = value
-        }
-        var limit = defaultLimit
-        if let text = query.get("limit") {
-            guard let value = Int(text), (1...maxLimit).contains(value) else {
-                throw APIError.badRequest("limit must be a whole number from 1 to \(maxLimit)")
-            }
-            limit = value
-        }
-        return (after, limit)
-    }
-}

@@ -1,7 +1,7 @@
 import DroverCore
 import Hummingbird
 
-/// Resolves the caller of every request but the public ones (`GET /health`, `POST /api/v1/auth/token`)
+/// Resolves the caller of every request but the public ones (`GET /health`, `GET /api/v1/openapi.json`, `POST /api/v1/auth/token`)
 /// into a `Principal` on the context, or answers 401.
 ///
 /// Refused credentials count against the peer address's token bucket, so guessing is slowed
@@ -14,7 +14,8 @@ struct AuthMiddleware: RouterMiddleware {
     /// Calls anyone may make.
     static func isPublic(_ request: Request) -> Bool {
         let path = request.uri.path
-        return (request.method == .get && path == "/health") || (request.method == .post && path == "/api/v1/auth/token")
+        return (request.method == .get && (path == "/health" || path == "/api/v1/openapi.json"))
+            || (request.method == .post && path == "/api/v1/auth/token")
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

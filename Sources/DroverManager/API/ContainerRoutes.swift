@@ -85,6 +85,7 @@ struct ContainerRoutes: Sendable {
         }
         let tenant = caller.isAdmin ? (body.orchestratorID ?? "default") : (caller.tenant ?? "")
         guard NodeIdentity.isValidName(tenant) else { throw APIError.badRequest("orchestrator_id '\(tenant.prefix(64))' is invalid") }
+        try Self.check(body)
         let now = Date()
         let existing = try await controller.store.node(id: body.containerName)
         if let existing, !caller.canAccess(tenant: existing.tenant) {
@@ -108,6 +109,9 @@ struct ContainerRoutes: Sendable {
     }
 
     private func heartbeat(id: String, _ body: ContainerHeartbeatRequest) async throws -> Response {
+        guard (body.activeAgents ?? 0) >= 0 else { throw APIError.badRequest("active_agents may not be negative") }
+        guard body.healthScore?.isFinite ?? true else { throw APIError.badRequest("health_score must be a finite number") }
+        try Self.checkResources(body.resources)
         guard var node = try await controller.store.node(id: id) else { throw APIError.notFound("node", id) }
         node.lastHeartbeat = Date()
         node.status = node.status == .down ? .active : NodeLiveness.statusOnHeartbeat(node.status)
@@ -119,6 +123,32 @@ struct ContainerRoutes: Sendable {
             containerID: node.id, status: node.status, heartbeatIntervalSeconds: NodeLiveness.seconds(controller.configuration.heartbeatInterval)
         )
         return try JSONResponse.make(response)
+    }
+
+    /// Refuses registrations a node could not have sent: ports out of range, oversized fields.
+    static func check(_ body: ContainerRegisterRequest) throws {
+        if let port = body.apiPort, !(0...65_535).contains(port) { throw APIError.badRequest("api_port must be between 0 and 65535") }
+        guard (body.hostAddress?.utf8.count ?? 0) <= 256 else { throw APIError.badRequest("host_address is longer than 256 bytes") }
+        guard (body.capabilities?.count ?? 0) <= 64, body.capabilities?.allSatisfy({ $0.utf8.count <= 128 }) ?? true else {
+            throw APIError.badRequest("at most 64 capabilities of at most 128 bytes each")
+        }
+        try checkResources(body.resources)
+    }
+
+    /// The numbers of a resource map must be numbers from 0 to `maxResourceAmount`, so that
+    /// capacities (and their sums) stay finite.
+    static func checkResources(_ map: [String: JSONValue]?) throws {
+        for key in ["cpu_cores", "cpu", "memory_mb", "memory_gb", "gpu", "load_1m", "cpu_usage"] {
+            guard let value = map?[key], value != .null else { continue }
+            guard let number = value.doubleValue, number >= 0, number <= maxResourceAmount(key) else {
+                throw APIError.badRequest("resources.\(key) must be a number from 0 to \(Int(maxResourceAmount(key)))")
+            }
+        }
+    }
+
+    /// The largest value of a key of the resource map (GiB are converted to MiB).
+    static func maxResourceAmount(_ key: String) -> Double {
+        key == "memory_gb" ? ResourceSpec.maxAmount / 1024 : ResourceSpec.maxAmount
     }
 
     /// Reads the seed's free-form resource map (`cpu_cores`/`cpu`, `memory_mb`/`memory_gb`, `gpu`).

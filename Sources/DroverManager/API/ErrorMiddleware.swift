@@ -4,8 +4,11 @@ import Logging
 
 /// Makes every failure a JSON error body: API errors as they are, Hummingbird's own errors
 /// (no such route, body too large) with a code, and anything unexpected as a logged 500.
+/// A path the API has, asked with a method it does not take, is a 405 with `Allow`.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = ManagerRequestContext
+    /// The routes that tell a 405 from a 404 (none: every miss is a 404).
+    var routes: Set<APIRoute> = []
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -25,7 +28,14 @@ struct ErrorMiddleware: RouterMiddleware {
             if let body = (error as? HTTPError)?.body {
                 message = body
             } else if error.status == .notFound {
-                message = "no route for \(request.method) \(request.uri.path)"
+                let allowed = Self.methods(for: request.uri.path, in: routes)
+                if !allowed.isEmpty {
+                    throw APIError(
+                        .methodNotAllowed, code: "method_not_allowed", "\(request.method) is not allowed on \(request.uri.path.prefix(200)); use \(allowed.joined(separator: ", "))",
+                        headers: [.allow: allowed.joined(separator: ", ")]
+                    )
+                }
+                message = "no route for \(request.method) \(request.uri.path.prefix(200))"
             } else if error.status == .contentTooLarge {
                 message = "request body is over the \(context.maxUploadSize)-byte limit"
             } else {
@@ -36,5 +46,22 @@ struct ErrorMiddleware: RouterMiddleware {
             context.logger.error("unhandled error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
             throw APIError(.internalServerError, code: "internal", "internal error; see the manager log")
         }
+    }
+
+    /// The methods of the routes whose template matches `path` (`{name}` matches one segment),
+    /// the most literal template winning as in the router (`agents/deploy` over `agents/{id}`).
+    static func methods(for path: String, in routes: Set<APIRoute>) -> [String] {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        var best: [Bool] = []
+        var methods: Set<String> = []
+        for route in routes {
+            let template = route.path.split(separator: "/", omittingEmptySubsequences: true)
+            guard template.count == parts.count, zip(template, parts).allSatisfy({ $0.hasPrefix("{") || $0 == $1 }) else { continue }
+            let literal = template.map { !$0.hasPrefix("{") }
+            if literal.lexicographicallyPrecedes(best, by: { !$0 && $1 }) { continue }
+            if literal != best { (best, methods) = (literal, []) }
+            methods.insert(route.method)
+        }
+        return methods.sorted()
     }
 }

@@ -41,6 +41,10 @@ enum JSONResponse {
         }
         do {
             return try JSONCoding.decoder().decode(T.self, from: data)
+        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+            // The body parsed above, so this is Foundation failing a number that does not fit
+            // the field's type (it names no field, and calls it invalid JSON).
+            throw APIError(.badRequest, code: "invalid_body", "a number in the body is out of range for its field (whole numbers must fit in 64 bits)")
         } catch {
             throw APIError(.badRequest, code: "invalid_body", describeDecodingError(error))
         }

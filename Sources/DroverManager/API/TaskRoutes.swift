@@ -11,8 +11,10 @@ struct TaskRoutes: Sendable {
         group.get(":id") { request, context in
             let id = try context.parameters.require("id")
             guard let task = try context.caller.visible(try await controller.store.task(id: id)) else { throw APIError.notFound("task", id) }
-            guard request.uri.queryParameters.get("wait") == "true", !task.status.isFinal else { return try JSONResponse.make(task) }
-            let limit = request.uri.queryParameters.get("timeout_s").flatMap(Double.init) ?? max(0, task.deadline.timeIntervalSinceNow)
+            let wait = try Query.bool(request, "wait")
+            let timeout = try Query.seconds(request, "timeout_s", in: 0...3_600)
+            guard wait, !task.status.isFinal else { return try JSONResponse.make(task) }
+            let limit = timeout ?? max(0, task.deadline.timeIntervalSinceNow)
             let waited = try await controller.awaitTask(id: id, timeout: .milliseconds(Int64(min(max(limit, 0), 3_600) * 1000))) ?? task
             return try JSONResponse.make(waited)
         }

@@ -36,7 +36,7 @@ struct WorkflowRoutes: Sendable {
                 }
                 filter.status = parsed
             }
-            filter.limit = min(max(query.get("limit").flatMap(Int.init) ?? 50, 1), 1_000)
+            filter.limit = try Query.int(request, "limit", in: 1...1_000, default: 50)
             let runs = try await engine.store.runs(filter)
             return try JSONResponse.make(RunPage(items: runs, next: runs.count == filter.limit ? runs.last?.id : nil))
         }
@@ -47,8 +47,7 @@ struct WorkflowRoutes: Sendable {
         }
         group.get("runs/:id/history") { request, context in
             let id = try await visibleRun(context)
-            let after = request.uri.queryParameters.get("after").flatMap(Int.init) ?? 0
-            let limit = min(max(request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 1_000, 1), 10_000)
+            let (after, limit) = try Paging.read(request, defaultLimit: 1_000, maxLimit: 10_000)
             return try JSONResponse.make(ListResponse(items: try await engine.store.history(runID: id, after: after, limit: limit)))
         }
         group.post("runs/:id/cancel") { _, context in
@@ -63,7 +62,7 @@ struct WorkflowRoutes: Sendable {
         }
         group.get(":name") { request, context in
             let name = try context.parameters.require("name")
-            let version = request.uri.queryParameters.get("version").flatMap(Int.init)
+            let version = try Query.optionalInt(request, "version", in: 1...Int.max)
             guard let record = try context.caller.visible(try await engine.store.workflow(name: name, version: version)) else {
                 throw APIError.notFound("workflow", name)
             }
@@ -71,10 +70,11 @@ struct WorkflowRoutes: Sendable {
         }
         group.post(":name/runs") { request, context in
             let name = try context.parameters.require("name")
+            let wait = try Query.bool(request, "wait")
+            let limit = try Query.seconds(request, "timeout_s", in: 0...3_600) ?? 60
             let body = try await JSONResponse.decodeOptional(WorkflowRunRequest.self, from: request, context: context) ?? WorkflowRunRequest()
             let run = try await engine.startRun(workflow: name, request: body, caller: try context.caller)
-            guard request.uri.queryParameters.get("wait") == "true" else { return try JSONResponse.make(run, status: .created) }
-            let limit = min(max(request.uri.queryParameters.get("timeout_s").flatMap(Double.init) ?? 60, 0), 3_600)
+            guard wait else { return try JSONResponse.make(run, status: .created) }
             let deadline = ContinuousClock.now + .milliseconds(Int64(limit * 1_000))
             while ContinuousClock.now < deadline, try await engine.store.runStatus(id: run.id) == .running {
                 try await Task.sleep(for: .milliseconds(50))

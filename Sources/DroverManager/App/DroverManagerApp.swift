@@ -22,6 +22,8 @@ public struct DroverManagerApp: Sendable {
     /// The admin password when it was generated on this start (print it once; only its hash is stored).
     public let generatedAdminPassword: String?
     public let services: [any Service]
+    /// Every (method, path) the HTTP router answers (the node gateway's WebSocket aside).
+    public let routes: Set<APIRoute>
 
     /// Opens the store and builds every service. Prints `drover manager listening on URL`
     /// to stdout once the server accepts connections.
@@ -66,12 +68,18 @@ public struct DroverManagerApp: Sendable {
         let authenticator = Authenticator(adminToken: token, jwt: jwt, store: opened.store)
 
         let router = Router(context: ManagerRequestContext.self)
-        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: ErrorMiddleware(routes: OpenAPIDocument.routes))
         let limiter = RateLimiter(rate: configuration.rateLimit, burst: configuration.rateBurst)
         router.add(middleware: AuthMiddleware(authenticator: authenticator, limiter: limiter))
         router.add(middleware: RateLimitMiddleware(limiter: limiter))
         router.add(middleware: AuditMiddleware(store: opened.store))
         router.get("health") { _, _ in try JSONResponse.make(HealthResponse(role: "manager")) }
+        router.get("api/v1/openapi.json") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.json))
+            )
+        }
         router.get("metrics") { _, context in
             _ = try context.requireAdmin()
             var buffer: [UInt8] = []
@@ -95,8 +103,7 @@ public struct DroverManagerApp: Sendable {
         router.get("api/v1/events") { request, context in
             // Events name nodes and agents of every tenant: admins only.
             _ = try context.requireAdmin()
-            let after = request.uri.queryParameters.get("after").flatMap(Int.init) ?? 0
-            let limit = min(max(request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 100, 1), 1_000)
+            let (after, limit) = try Paging.read(request)
             return try JSONResponse.make(ListResponse(items: try await controller.store.events(after: after, limit: limit)))
         }
 
@@ -131,7 +138,8 @@ public struct DroverManagerApp: Sendable {
         services.append(workflows)
         services.append(app)
         return DroverManagerApp(
-            configuration: configuration, adminToken: token, tokenWasGenerated: generated, generatedAdminPassword: generatedPassword, services: services
+            configuration: configuration, adminToken: token, tokenWasGenerated: generated, generatedAdminPassword: generatedPassword, services: services,
+            routes: Set(router.routes.map { APIRoute(method: $0.method.rawValue, path: $0.path.description) })
         )
     }
 

@@ -99,7 +99,8 @@ extension ClusterController {
             logger.info("node is \(status.rawValue) again", metadata: ["node": "\(nodeID)"])
         }
         node.status = status
-        node.resources = heartbeat.resources
+        // A heartbeat with impossible figures keeps the last good ones.
+        if heartbeat.resources.isWithinLimits { node.resources = heartbeat.resources }
         node.lastHeartbeat = now
         try await store.upsertNode(node)
     }
@@ -149,6 +150,9 @@ enum NodeIdentity {
         try validateName(hello.tenant, what: "tenant")
         guard hello.maxAgents >= 0, hello.agentTypes.count <= 1_000, hello.capabilities.count <= 1_000, hello.labels.count <= 1_000 else {
             throw ProtocolViolation("hello lists too many agent types, capabilities or labels")
+        }
+        guard hello.resources.isWithinLimits, hello.agentTypes.allSatisfy({ $0.resources.isWithinLimits }) else {
+            throw ProtocolViolation("hello reports resources out of range (each amount 0 to \(Int(ResourceSpec.maxAmount)))")
         }
     }
 
