@@ -162,8 +162,9 @@ let package = Package(
         .testTarget(
             name: "DroverIntegrationTests",
             dependencies: [
-                "DroverClient", "DroverCore", "DroverTestSupport",
+                "DroverClient", "DroverCore", "DroverStore", "DroverTestSupport",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

@@ -36,8 +36,9 @@ extension DroverClient {
     }
 
     /// Runs, newest first, optionally of one workflow or status.
-    public func runs(workflow: String? = nil, status: WorkflowRunStatus? = nil, limit: Int = 50) async throws -> [WorkflowRunRecord] {
+    public func runs(workflow: String? = nil, status: WorkflowRunStatus? = nil, limit: Int = 50, before: String? = nil) async throws -> [WorkflowRunRecord] {
         var query = ["limit=\(limit)"]
+        if let before { query.append("before=\(Self.escape(before))") }
         if let workflow { query.append("workflow=\(Self.escape(workflow))") }
         if let status { query.append("status=\(status.rawValue)") }
         return try await get("/api/v1/workflows/runs?" + query.joined(separator: "&"), as: ListResponse<WorkflowRunRecord>.self).items

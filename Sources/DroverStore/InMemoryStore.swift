@@ -159,7 +159,9 @@ public final class InMemoryStore: Store {
                 (filter.workflow == nil || run.workflow == filter.workflow) && (filter.status == nil || run.status == filter.status)
                     && (filter.tenant == nil || run.tenant == filter.tenant)
             }
-            if let before = filter.before, let cursor = state.runs[before] {
+            if let before = filter.before {
+                // An unknown cursor pages from nowhere: no runs (as in SQLite).
+                guard let cursor = state.runs[before] else { return [] }
                 runs = runs.filter { ($0.createdAt, $0.id) < (cursor.createdAt, cursor.id) }
             }
             runs.sort { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }

@@ -1,7 +1,9 @@
 import DroverClient
 import DroverCore
+import DroverStore
 import DroverTestSupport
 import Foundation
+import Logging
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -25,7 +27,7 @@ struct WorkflowDurabilityTests {
 
     static let input: JSONValue = ["items": .array((0..<200).map { .string("doc-\($0)") })]
 
-    @Test("kill -9 of the manager in the middle of a 200-item map: the run resumes, nothing completed runs again, the result is the same")
+    @Test("kill -9 of the manager in the middle of 200-item maps: every run resumes, nothing completed runs again, the result is the same")
     func killDuringMap() async throws {
         let cluster = try TestCluster()
         try await cluster.startManager()
@@ -38,51 +40,77 @@ struct WorkflowDurabilityTests {
         let reference = try await client.runAndWait(workflow: "durable-map", input: Self.input, timeoutSeconds: 120)
         #expect(reference.status == .completed, "\(reference)\n\(cluster.logs)")
 
-        let run = try await client.startRun(workflow: "durable-map", input: Self.input, runID: "interrupted")
-        try await eventually("a quarter of the items are done", timeout: .seconds(60), every: .milliseconds(20)) {
-            let items = try await client.run(id: run.id).steps.first?.items
+        let runIDs = ["interrupted-1", "interrupted-2", "interrupted-3"]
+        for runID in runIDs { _ = try await client.startRun(workflow: "durable-map", input: Self.input, runID: runID) }
+        try await eventually("a quarter of the first run's items are done", timeout: .seconds(60), every: .milliseconds(20)) {
+            let items = try await client.run(id: runIDs[0]).steps.first?.items
             return (items?.completed ?? 0) >= 50
         }
-        let before = try await client.run(id: run.id).steps.first?.items
         await cluster.killManager()
-        #expect((before?.completed ?? 0) < 200, "the map finished before the kill; the test proves nothing")
+
+        // What the store holds at the kill: every run open and mid-map, some items in flight.
+        var inFlightAtKill: [String: Set<Int>] = [:]
+        var completedAtKill: [String: Int] = [:]
+        let store = try await SQLiteStore.open(path: cluster.databasePath, logger: Logger(label: "durability-test"))
+        for runID in runIDs {
+            #expect(try await store.run(id: runID)?.status == .running)
+            let history = try await store.history(runID: runID, after: 0, limit: Int.max)
+            let items = history.filter { $0.step == "each" && $0.item != nil }
+            let done = Set(items.filter { $0.kind == .stepCompleted }.compactMap(\.item))
+            inFlightAtKill[runID] = Set(items.filter { $0.kind == .stepScheduled }.compactMap(\.item)).subtracting(done)
+            completedAtKill[runID] = done.count
+        }
+        try await store.close()
+        #expect(completedAtKill[runIDs[0]].map { $0 >= 50 && $0 < 200 } == true, "killed at \(completedAtKill); the test proves nothing")
+        #expect(inFlightAtKill.values.map(\.count).reduce(0, +) > 0, "no item was in flight at the kill")
 
         try await cluster.startManager()
-        try await eventually("the resumed run completes", timeout: .seconds(90), every: .milliseconds(100)) {
-            try await cluster.client.run(id: run.id).status.isFinal
+        for runID in runIDs {
+            try await eventually("\(runID) completes after the restart", timeout: .seconds(90), every: .milliseconds(100)) {
+                try await cluster.client.run(id: runID).status.isFinal
+            }
+            let resumed = try await cluster.client.run(id: runID)
+            #expect(resumed.status == .completed, "\(runID): \(resumed.error ?? "")\n\(cluster.logs)")
+            #expect(resumed.state == reference.state, "\(runID)")
+            #expect(resumed.state["results"]?.arrayValue?.count == 200)
+            #expect(resumed.state["results"]?.arrayValue?[137]["echo"] == ["item": "doc-137", "index": 137])
+            try await checkHistory(of: runID, client: cluster.client, inFlightAtKill: inFlightAtKill[runID] ?? [])
         }
-        let resumed = try await cluster.client.run(id: run.id)
-        #expect(resumed.status == .completed, "\(resumed.error ?? "")\n\(cluster.logs)")
-        #expect(resumed.state == reference.state)
-        #expect(resumed.state["results"]?.arrayValue?.count == 200)
-        #expect(resumed.state["results"]?.arrayValue?[137]["echo"] == ["item": "doc-137", "index": 137])
+        // The tasks: one per item attempt, each carrying the run, step, item and attempt.
+        let task = try await cluster.client.task(id: WorkflowTaskContext.taskID(runID: runIDs[0], step: "each", item: 7, attempt: 1))
+        #expect(task.workflow == WorkflowTaskContext(runID: runIDs[0], stepID: "each", item: 7, attempt: 1))
+    }
 
-        // Every item completed exactly once, and no item that had completed was sent again.
+    /// Every item completed exactly once; none was scheduled again after it completed; the items
+    /// in flight at the kill completed within their retry policy's attempts.
+    private func checkHistory(of runID: String, client: DroverClient, inFlightAtKill: Set<Int>) async throws {
         var history: [WorkflowEvent] = []
         while true {
-            let page = try await cluster.client.history(runID: run.id, after: history.last?.sequence ?? 0, limit: 1_000)
+            let page = try await client.history(runID: runID, after: history.last?.sequence ?? 0, limit: 1_000)
             if page.isEmpty { break }
             history += page
         }
         #expect(history.map(\.sequence) == Array(1...history.count))
-        var completedAt: [Int: Int] = [:]
+        var completed: [Int: WorkflowEvent] = [:]
         var scheduled: [Int: [Int]] = [:]
         for event in history where event.step == "each" {
             guard let item = event.item else { continue }
             if event.kind == .stepCompleted {
-                #expect(completedAt[item] == nil, "item \(item) completed twice")
-                completedAt[item] = event.sequence
+                #expect(completed[item] == nil, "\(runID): item \(item) completed twice")
+                completed[item] = event
             }
             if event.kind == .stepScheduled { scheduled[item, default: []].append(event.sequence) }
         }
-        #expect(completedAt.count == 200)
+        #expect(completed.count == 200)
         for (item, sequences) in scheduled {
-            let done = completedAt[item] ?? Int.max
-            #expect(sequences.allSatisfy { $0 < done }, "item \(item) was scheduled again after it completed")
+            let done = completed[item]?.sequence ?? Int.max
+            #expect(sequences.allSatisfy { $0 < done }, "\(runID): item \(item) was scheduled again after it completed")
         }
-        // The tasks: one per item attempt, each carrying the run, step, item and attempt.
-        let task = try await cluster.client.task(id: WorkflowTaskContext.taskID(runID: run.id, step: "each", item: 7, attempt: 1))
-        #expect(task.workflow == WorkflowTaskContext(runID: run.id, stepID: "each", item: 7, attempt: 1))
+        let maxAttempts = Self.definition.steps[0].retryPolicy?.maxAttempts ?? 1
+        for item in inFlightAtKill {
+            let attempt = completed[item]?.attempt ?? Int.max
+            #expect(attempt <= maxAttempts, "\(runID): item \(item), in flight at the kill, completed at attempt \(attempt)")
+        }
     }
 
     @Test("a run waiting for a signal survives a restart and completes when signalled")

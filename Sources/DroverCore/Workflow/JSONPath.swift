@@ -77,6 +77,14 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
         self.components = components
     }
 
+    /// The largest array index the path names, if it names any.
+    public var largestIndex: Int? {
+        components.compactMap { component -> Int? in
+            if case .index(let index) = component { return index }
+            return nil
+        }.max()
+    }
+
     public var description: String {
         "$" + components.map { component -> String in
             switch component {

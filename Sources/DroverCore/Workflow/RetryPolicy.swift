@@ -49,7 +49,7 @@ public struct RetryPolicy: Codable, Sendable, Hashable {
         return raw
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case backoff, delay
         case maxAttempts = "max_attempts"
         case maxDelay = "max_delay"

@@ -53,7 +53,7 @@ public indirect enum WorkflowCondition: Codable, Sendable, Hashable {
         }
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case field, `operator`, value, and, or, not
     }
 

@@ -24,7 +24,7 @@ public struct WorkflowDefinition: Codable, Sendable, Hashable {
         self.pools = pools
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case name, description, steps, config, pools
         case inputSchema = "input_schema"
     }
@@ -73,7 +73,7 @@ public struct WorkflowConfig: Codable, Sendable, Hashable {
         enableProfiling = try container.decodeIfPresent(Bool.self, forKey: .enableProfiling) ?? false
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case timeout
         case cleanupPolicy = "cleanup_policy"
         case failureStrategy = "failure_strategy"
@@ -142,7 +142,7 @@ public struct StepDefinition: Codable, Sendable, Hashable {
     /// The type, when it is one Drover knows.
     public var kind: StepType? { StepType(rawValue: type) }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case id, type, pool, input, condition, timeout, steps, signal, duration
         case agentType = "agent_type"
         case outputPath = "output_path"
@@ -187,7 +187,7 @@ public struct MapConfig: Codable, Sendable, Hashable {
         errorHandling = try container.decodeIfPresent(ErrorHandling.self, forKey: .errorHandling) ?? .failFast
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case inputPath = "input_path"
         case itemAlias = "item_alias"
         case maxConcurrency = "max_concurrency"
@@ -219,7 +219,7 @@ public struct DecisionNode: Codable, Sendable, Hashable {
         self.default = `default`
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case choices, `default`
         case inputPath = "input_path"
     }
@@ -248,7 +248,7 @@ public struct PoolDefinition: Codable, Sendable, Hashable {
         poolConfig = try container.decodeIfPresent(PoolConfig.self, forKey: .poolConfig) ?? PoolConfig()
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case agentType = "agent_type"
         case agentConfig = "agent_config"
         case poolConfig = "pool_config"
@@ -281,7 +281,7 @@ public struct PoolConfig: Codable, Sendable, Hashable {
         warmUp = try container.decodeIfPresent(Bool.self, forKey: .warmUp) ?? false
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case minSize = "min_size"
         case maxSize = "max_size"
         case idleTimeout = "idle_timeout"

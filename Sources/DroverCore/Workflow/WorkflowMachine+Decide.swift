@@ -114,6 +114,8 @@ extension WorkflowMachine {
             return [WorkflowEvent(kind: .runFailed, at: now, error: "step '\(failed)' failed: \(steps[failed]?.error ?? "unknown error")")]
         }
         var made: [WorkflowEvent] = []
+        // Signals handed to waits in this pass: one signal completes one wait.
+        var signalsTaken: [String: Int] = [:]
         for key in stepKeys {
             guard let step = steps[key], let definition = definitions[key] else { continue }
             switch step.status {
@@ -126,7 +128,7 @@ extension WorkflowMachine {
             case .retrying:
                 if let retryAt = step.retryAt, retryAt <= now { made += attempt(key, definition, attempt: step.attempts + 1, now: now) }
             case .waiting:
-                made += waitEvents(key, definition, step, now: now)
+                made += waitEvents(key, definition, step, signalsTaken: &signalsTaken, now: now)
             case .running:
                 if definition.kind == .map {
                     made += mapEvents(key, definition, now: now)
@@ -220,8 +222,12 @@ extension WorkflowMachine {
         return [WorkflowEvent(kind: .stepScheduled, at: now, step: key, item: item, attempt: attempt, taskID: taskID, agentType: agentType, data: input)]
     }
 
-    private func waitEvents(_ key: String, _ definition: StepDefinition, _ step: StepRunState, now: Date) -> [WorkflowEvent] {
-        if let name = definition.signal, let payload = pendingSignals[name]?.first {
+    private func waitEvents(
+        _ key: String, _ definition: StepDefinition, _ step: StepRunState, signalsTaken: inout [String: Int], now: Date
+    ) -> [WorkflowEvent] {
+        if let name = definition.signal, let queue = pendingSignals[name], queue.count > signalsTaken[name, default: 0] {
+            let payload = queue[signalsTaken[name, default: 0]]
+            signalsTaken[name, default: 0] += 1
             return [WorkflowEvent(kind: .stepCompleted, at: now, step: key, data: payload, signal: name)]
         }
         guard let until = step.waitUntil, until <= now else { return [] }

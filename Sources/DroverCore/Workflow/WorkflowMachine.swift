@@ -255,6 +255,14 @@ public struct WorkflowMachine: Sendable {
         return ids
     }
 
+    /// The sub-workflow runs of steps that had not finished when the run ended (or now).
+    public var openChildRunIDs: [String] {
+        stepKeys.compactMap { key in
+            guard let step = steps[key], step.status == .running || step.status == .cancelled else { return nil }
+            return step.childRunID
+        }
+    }
+
     /// Agent types (of `agent_type` steps, not pools) that a step not yet finished may still use:
     /// pending, running, retrying or waiting steps. An agent the run deployed of any other type
     /// is no longer needed.

@@ -21,6 +21,8 @@ public enum WorkflowValidator {
     public static let maxNesting = 4
     /// Longest step id.
     public static let maxStepIDLength = 48
+    /// Largest array index an `output_path` may write (writing pads the array with nulls).
+    public static let maxOutputIndex = 10_000
 
     /// Every problem found, in document order; empty when the definition is sound.
     /// `knownWorkflows` (if given) are the names a `sub_workflow_id` may use besides this one's.
@@ -60,7 +62,7 @@ public enum WorkflowValidator {
             if let condition = step.condition {
                 for problem in condition.problems(at: "\(path).condition") { found.append(split(problem)) }
             }
-            if let outputPath = step.outputPath { checkPath(outputPath, at: "\(path).output_path") }
+            if let outputPath = step.outputPath { checkPath(outputPath, at: "\(path).output_path", writing: true) }
             if let input = step.input {
                 do {
                     _ = try InputTemplate.references(in: input, at: "\(path).input")
@@ -146,9 +148,12 @@ public enum WorkflowValidator {
             }
         }
 
-        func checkPath(_ text: String, at path: String) {
+        func checkPath(_ text: String, at path: String, writing: Bool = false) {
             do {
-                _ = try JSONPath(parsing: text)
+                let parsed = try JSONPath(parsing: text)
+                if writing, let index = parsed.largestIndex, index > maxOutputIndex {
+                    report(path, "'\(text.prefix(64))' writes at index \(index); output paths may use indexes up to \(maxOutputIndex)")
+                }
             } catch {
                 report(path, "\(error)")
             }
@@ -161,6 +166,7 @@ public enum WorkflowValidator {
 
         // Links between top-level steps.
         let topLevel = Set(definition.steps.map(\.id))
+        var branchOwner: [String: String] = [:]
         for (index, step) in definition.steps.enumerated() {
             for (position, dependency) in (step.dependsOn ?? []).enumerated() where !topLevel.contains(dependency) || dependency == step.id {
                 let why = dependency == step.id ? "a step cannot depend on itself" : "no top-level step has id '\(dependency.prefix(64))'"
@@ -172,6 +178,14 @@ public enum WorkflowValidator {
             }
             if let target = node.default, !topLevel.contains(target) || target == step.id {
                 report("steps[\(index)].decision_node.default", "no other top-level step has id '\(target.prefix(64))'")
+            }
+            // A branch belongs to one decision: with two, which one skips it would be ambiguous.
+            for target in Set(node.choices.map(\.next) + [node.default].compactMap { $0 }).sorted() where topLevel.contains(target) {
+                if let owner = branchOwner[target], owner != step.id {
+                    report("steps[\(index)].decision_node", "step '\(target)' is already a branch of decision '\(owner)'; a step can be the branch of one decision only")
+                } else {
+                    branchOwner[target] = step.id
+                }
             }
         }
         if found.isEmpty {

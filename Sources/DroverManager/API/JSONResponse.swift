@@ -14,26 +14,33 @@ enum JSONResponse {
 
     /// Like `decode`, but an empty body gives `nil` (for calls whose body is optional).
     static func decodeOptional<T: Decodable>(_ type: T.Type, from request: Request, context: ManagerRequestContext) async throws -> T? {
-        var request = request
-        let buffer = try await request.collectBody(upTo: context.maxUploadSize)
-        guard buffer.readableBytes > 0 else { return nil }
-        return try await decode(type, from: request, context: context)
+        let data = try await body(of: request, context: context)
+        return data.isEmpty ? nil : try decode(type, from: data)
     }
 
     /// Decodes the body as `T`, turning every failure into a 4xx with the field path.
     static func decode<T: Decodable>(_ type: T.Type, from request: Request, context: ManagerRequestContext) async throws -> T {
+        try decode(type, from: try await body(of: request, context: context))
+    }
+
+    /// The whole body, up to the upload limit (413 past it).
+    static func body(of request: Request, context: ManagerRequestContext) async throws -> Data {
         var request = request
-        let buffer: ByteBuffer
         do {
-            buffer = try await request.collectBody(upTo: context.maxUploadSize)
+            return Data(try await request.collectBody(upTo: context.maxUploadSize).readableBytesView)
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw APIError(.contentTooLarge, code: "body_too_large", "request body is over the \(context.maxUploadSize)-byte limit")
         }
-        guard buffer.readableBytes > 0 else { throw APIError.badRequest("request body is empty; expected a JSON object") }
-        let data = Data(buffer.readableBytesView)
+    }
+
+    /// Decodes `data` as `T`: 400 for an empty body, JSON that does not parse or nests too
+    /// deep, and for a value of the wrong type (with the field path).
+    static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        guard !data.isEmpty else { throw APIError.badRequest("request body is empty; expected a JSON object") }
         do {
             let value = try JSONCoding.decoder().decode(JSONValue.self, from: data)
             guard value.depth <= 64 else { throw APIError.badRequest("JSON nests deeper than 64 levels") }
+            if T.self == JSONValue.self, let value = value as? T { return value }
         } catch let error as APIError {
             throw error
         } catch {

@@ -92,25 +92,34 @@ struct WorkflowRoutes: Sendable {
     }
 
     /// A definition from a JSON body, or a YAML one when the content type says YAML.
+    /// Reads a definition sent as JSON or (with a YAML content type) YAML. Fields Drover does
+    /// not know are a 422 naming each, so that a typo is not silently ignored.
     static func decodeDefinition(_ request: Request, context: ManagerRequestContext) async throws -> WorkflowDefinition {
+        let data = try await JSONResponse.body(of: request, context: context)
         let type = request.headers[.contentType]?.lowercased() ?? ""
-        guard type.contains("yaml") else { return try await JSONResponse.decode(WorkflowDefinition.self, from: request, context: context) }
-        var request = request
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: context.maxUploadSize)
-        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-            throw APIError(.contentTooLarge, code: "body_too_large", "request body is over the \(context.maxUploadSize)-byte limit")
+        guard type.contains("yaml") else {
+            try rejectUnknownFields(try JSONResponse.decode(JSONValue.self, from: data))
+            return try JSONResponse.decode(WorkflowDefinition.self, from: data)
         }
-        let text = String(decoding: buffer.readableBytesView, as: UTF8.self)
+        let text = String(decoding: data, as: UTF8.self)
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw APIError.badRequest("request body is empty; expected a workflow") }
         do {
+            // Only the field names are read from this copy: the definition itself is decoded
+            // from the YAML, where each field's own type decides how a scalar reads.
+            if let document = try? YAMLDecoder().decode(JSONValue.self, from: text) { try rejectUnknownFields(document) }
             return try YAMLDecoder().decode(WorkflowDefinition.self, from: text)
+        } catch let error as APIError {
+            throw error
         } catch let error as DecodingError {
             throw APIError(.badRequest, code: "invalid_body", describeDecodingError(error))
         } catch {
             throw APIError(.badRequest, code: "invalid_yaml", "body is not valid YAML: \(String(describing: error).prefix(300))")
         }
+    }
+
+    private static func rejectUnknownFields(_ document: JSONValue) throws {
+        let unknown = WorkflowValidator.unknownFields(in: document)
+        if let first = unknown.first { throw APIError.invalidWorkflow(first, all: unknown) }
     }
 }
 

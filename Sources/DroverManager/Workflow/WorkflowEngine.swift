@@ -53,7 +53,8 @@ public final class WorkflowEngine: Service, Sendable, CustomStringConvertible {
         let error = APIError(.serviceUnavailable, code: "shutting_down", "the manager is shutting down")
         switch input {
         case .start(_, _, let reply): reply?.fail(error)
-        case .signal(_, _, _, let reply), .cancel(_, let reply): reply.fail(error)
+        case .signal(_, _, _, let reply): reply.fail(error)
+        case .cancel(_, let reply): reply?.fail(error)
         case .view(_, let reply): reply.fail(error)
         case .taskFinished, .childFinished, .warmPools: break
         }
@@ -85,7 +86,8 @@ public final class WorkflowEngine: Service, Sendable, CustomStringConvertible {
         } catch StoreError.duplicate {
             throw APIError(.conflict, code: "workflow_changed", "workflow '\(definition.name)' was registered at the same time; try again")
         }
-        if definition.pools?.values.contains(where: { $0.poolConfig.warmUp }) == true { inbox.post(.warmPools(record)) }
+        // Every pool is (re)configured from the new version; `warm_up` ones also get their agents.
+        if definition.pools?.isEmpty == false { inbox.post(.warmPools(record)) }
         return (record, true)
     }
 

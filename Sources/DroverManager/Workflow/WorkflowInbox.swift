@@ -10,7 +10,8 @@ enum WorkflowInput: Sendable {
     /// A sub-workflow run ended; its parent's step takes the outcome.
     case childFinished(parentRunID: String, childRunID: String, ok: Bool, output: JSONValue?, error: String?)
     case signal(runID: String, name: String, payload: JSONValue, reply: Reply<WorkflowRunView>)
-    case cancel(runID: String, reply: Reply<WorkflowRunView>)
+    /// A cancel asked for over the API, or (without a reply) by a parent run that ended.
+    case cancel(runID: String, reply: Reply<WorkflowRunView>?)
     case view(runID: String, reply: Reply<WorkflowRunView?>)
     case warmPools(WorkflowRecord)
 

@@ -84,8 +84,18 @@ final class WorkflowPools {
 
     /// The agent a step of pool `key` should use; deploys one when the pool must grow.
     func acquire(_ key: String, now: Date) async throws -> String {
+        guard pools[key] != nil else { throw APIError(.unprocessableContent, code: "unknown_pool", "no pool '\(key)'") }
+        var least: String?
+        while let pool = pools[key], let candidate = pool.members.min(by: { (inFlight[$0] ?? 0) < (inFlight[$1] ?? 0) }) {
+            if await isUsable(candidate) {
+                least = candidate
+                break
+            }
+            // Deleted, failed past its restart limit, or stopped: no longer a member.
+            logger.info("pool member gone", metadata: ["pool": "\(key)", "agent": "\(candidate)"])
+            drop(agentID: candidate)
+        }
         guard let pool = pools[key] else { throw APIError(.unprocessableContent, code: "unknown_pool", "no pool '\(key)'") }
-        let least = pool.members.min { (inFlight[$0] ?? 0) < (inFlight[$1] ?? 0) }
         let chosen: String
         if let least, (inFlight[least] ?? 0) == 0 || pool.members.count >= pool.config.maxSize {
             chosen = least
@@ -109,6 +119,12 @@ final class WorkflowPools {
         guard let key = memberOf.removeValue(forKey: agentID) else { return }
         pools[key]?.members.removeAll { $0 == agentID }
         inFlight[agentID] = nil
+    }
+
+    /// Whether a member can still take tasks (its record is in the cache of the SQLite store).
+    private func isUsable(_ agentID: String) async -> Bool {
+        guard let agent = try? await controller.store.agent(id: agentID) else { return false }
+        return agent.desiredState == .running && agent.status != .failed
     }
 
     /// Shrinks every pool idle past its `idle_timeout` back to `min_size`.

@@ -9,12 +9,26 @@ extension WorkflowRunner {
     /// and runs whose end was recorded but not acted on are finished.
     func recover() async {
         do {
-            pools.recover(agents: try await store.agents(), workflows: try await store.workflows(), now: Date())
+            let agents = try await store.agents()
+            pools.recover(agents: agents, workflows: try await store.workflows(), now: Date())
             let open = try await store.openRuns()
             await resume(runIDs: open.map(\.id))
             if !open.isEmpty { logger.info("workflow runs resumed", metadata: ["runs": "\(open.count)"]) }
+            await removeUnrecordedAgents(agents)
         } catch {
             logger.error("could not resume workflow runs", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Undeploys agents a run placed just before the manager stopped, before their
+    /// `agent_deployed` event was recorded: no step of the run knows them, and the cleanup
+    /// policy would never find them.
+    private func removeUnrecordedAgents(_ agents: [AgentRecord]) async {
+        for agent in agents where agent.desiredState == .running {
+            guard let runID = agent.labels["drover.run"], let run = active[runID] else { continue }
+            guard !run.machine.deployedAgents.values.contains(where: { $0.contains(agent.id) }) else { continue }
+            logger.info("removing an agent its run never recorded", metadata: ["run": "\(runID)", "agent": "\(agent.id)"])
+            _ = try? await controller.undeploy(agentID: agent.id)
         }
     }
 

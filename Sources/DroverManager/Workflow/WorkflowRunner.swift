@@ -102,12 +102,12 @@ final class WorkflowRunner {
                 viewReplies.append((runID, reply))
             case .cancel(let runID, let reply):
                 guard active[runID] != nil else {
-                    reply.fail(await notActive(runID, action: "be cancelled"))
+                    if let reply { reply.fail(await notActive(runID, action: "be cancelled")) }
                     continue
                 }
                 made[runID, default: []] += active[runID]!.machine.cancel(now: now)
                 touched.insert(runID)
-                viewReplies.append((runID, reply))
+                if let reply { viewReplies.append((runID, reply)) }
             case .view(let runID, let reply):
                 reply.succeed(active[runID].map { WorkflowRunView(record: $0.record, machine: $0.machine) })
             case .warmPools(let record):
@@ -275,9 +275,16 @@ final class WorkflowRunner {
             inbox.post(.childFinished(parentRunID: parentID, childRunID: childID, ok: false, output: nil, error: "no workflow named '\(name)' is registered"))
             return
         }
+        let input = event.data ?? .object([:])
+        let problems = WorkflowValidator.inputProblems(input, schema: definition.definition.inputSchema)
+        guard problems.isEmpty, case .object = input else {
+            let why = problems.first.map(\.description) ?? "input must be a JSON object"
+            inbox.post(.childFinished(parentRunID: parentID, childRunID: childID, ok: false, output: nil, error: "input for workflow '\(name)' is refused: \(why)"))
+            return
+        }
         let now = Date()
         let record = WorkflowRunRecord(
-            id: childID, workflow: name, version: definition.version, tenant: parent.record.tenant, input: event.data ?? .object([:]),
+            id: childID, workflow: name, version: definition.version, tenant: parent.record.tenant, input: input,
             parentRunID: parentID, parentStep: key, createdAt: now, updatedAt: now
         )
         inbox.post(.start(record, definition.definition, reply: nil))
@@ -292,6 +299,8 @@ final class WorkflowRunner {
         for taskID in machine.outstandingTaskIDs {
             await controller.cancelWorkflowTask(id: taskID, reason: "run \(runID) is \(machine.status.rawValue)")
         }
+        // So are its sub-workflow runs still going: they are cancelled in the next batch.
+        for childID in machine.openChildRunIDs { inbox.post(.cancel(runID: childID, reply: nil)) }
         run.record.status = machine.status
         run.record.error = machine.error
         run.record.output = machine.status == .completed ? machine.state : nil

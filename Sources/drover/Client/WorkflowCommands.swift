@@ -172,7 +172,7 @@ struct WorkflowCancelCommand: AsyncParsableCommand {
     }
 }
 
-/// `drover workflow runs [--workflow NAME] [--status S]`.
+/// `drover workflow runs [--workflow NAME] [--status S] [--limit N] [--before RUN_ID]`.
 struct WorkflowRunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "runs", abstract: "List runs, newest first.")
     @OptionGroup var connection: ConnectionOptions
@@ -186,6 +186,9 @@ struct WorkflowRunsCommand: AsyncParsableCommand {
     @Option(help: "Most runs to list.")
     var limit = 50
 
+    @Option(help: "Only runs older than this run (the next page starts after the last run listed).")
+    var before: String?
+
     func run() async throws {
         var parsed: WorkflowRunStatus?
         if let status {
@@ -195,13 +198,14 @@ struct WorkflowRunsCommand: AsyncParsableCommand {
             parsed = value
         }
         try await connection.perform {
-            let runs = try await connection.client.runs(workflow: workflow, status: parsed, limit: limit)
+            let runs = try await connection.client.runs(workflow: workflow, status: parsed, limit: limit, before: before)
             if connection.json { return try connection.printJSON(runs) }
             var table = TableFormatter(headers: ["RUN", "WORKFLOW", "VERSION", "STATUS", "CREATED", "ERROR"])
             for run in runs {
                 table.append([run.id, run.workflow, "\(run.version)", run.status.rawValue, JSONCoding.formatDate(run.createdAt), String((run.error ?? "").prefix(60))])
             }
             print(table.render())
+            if runs.count == limit, let last = runs.last { print("more: drover workflow runs --before \(last.id)") }
         }
     }
 }
