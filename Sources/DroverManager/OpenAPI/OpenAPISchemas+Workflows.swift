@@ -40,7 +40,7 @@ extension OpenAPIDocument {
                 ]),
                 "input_schema": OAS.anyJSON("checks on the run input: type, required, properties.*.type"),
                 "pools": OAS.map(OAS.ref("Pool")),
-            ], required: ["name", "steps"], description: "docs/workflows.md describes every field"),
+            ], required: ["name", "steps"], description: "docs/workflows.md describes every field; fields not listed here are refused (422)"),
             "Workflow": OAS.object([
                 "name": OAS.string(), "version": OAS.integer(), "tenant": OAS.string(), "definition": OAS.ref("WorkflowDefinition"),
                 "created_at": OAS.dateTime,
