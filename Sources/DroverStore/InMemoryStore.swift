@@ -92,8 +92,8 @@ public final class InMemoryStore: Store {
         }
     }
 
-    public func events(after: Int, limit: Int) async throws -> [ClusterEvent] {
-        state.withLock { Array($0.events.filter { $0.sequence > after }.prefix(max(0, limit))) }
+    public func events(after: Int, limit: Int, tenant: String?) async throws -> [ClusterEvent] {
+        state.withLock { Array($0.events.filter { $0.sequence > after && (tenant == nil || $0.tenant == tenant) }.prefix(max(0, limit))) }
     }
 
     public func task(id: String) async throws -> TaskRecord? { state.withLock { $0.tasks[id] } }

@@ -46,5 +46,10 @@ enum SQLiteMigrations {
                 data TEXT NOT NULL, PRIMARY KEY (run_id, sequence)) WITHOUT ROWID
             """,
         ]),
+        (5, [
+            // Events a tenant may read: those of its own nodes and agents.
+            "ALTER TABLE events ADD COLUMN tenant TEXT",
+            "CREATE INDEX events_tenant ON events (tenant, sequence)",
+        ]),
     ]
 }

@@ -228,18 +228,26 @@ public final class SQLiteStore: Store, Service {
 
     public func appendEvent(_ event: ClusterEvent) async throws -> ClusterEvent {
         let rows = try await query(
-            "INSERT INTO events (at, kind, data) VALUES (?, ?, ?) RETURNING sequence",
-            [.float(event.at.timeIntervalSince1970), .text(event.kind), .text(try Self.encode(event))]
+            "INSERT INTO events (at, kind, tenant, data) VALUES (?, ?, ?, ?) RETURNING sequence",
+            [.float(event.at.timeIntervalSince1970), .text(event.kind), event.tenant.map(SQLiteData.text) ?? .null, .text(try Self.encode(event))]
         )
         var stored = event
         stored.sequence = rows.first?.column("sequence")?.integer.map { Int($0) } ?? 0
         return stored
     }
 
-    public func events(after: Int, limit: Int) async throws -> [ClusterEvent] {
-        let rows = try await query(
-            "SELECT sequence, data FROM events WHERE sequence > ? ORDER BY sequence LIMIT ?", [.integer(after), .integer(max(0, limit))]
-        )
+    public func events(after: Int, limit: Int, tenant: String?) async throws -> [ClusterEvent] {
+        let rows: [SQLiteRow]
+        if let tenant {
+            rows = try await query(
+                "SELECT sequence, data FROM events WHERE tenant = ? AND sequence > ? ORDER BY sequence LIMIT ?",
+                [.text(tenant), .integer(after), .integer(max(0, limit))]
+            )
+        } else {
+            rows = try await query(
+                "SELECT sequence, data FROM events WHERE sequence > ? ORDER BY sequence LIMIT ?", [.integer(after), .integer(max(0, limit))]
+            )
+        }
         let decoder = JSONCoding.decoder()
         return try rows.map { row in
             let sequence = row.column("sequence")?.integer.map { Int($0) } ?? 0

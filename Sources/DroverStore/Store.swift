@@ -43,8 +43,9 @@ public protocol Store: Sendable {
 
     /// Appends an event; the store numbers it. Returns the stored event.
     @discardableResult func appendEvent(_ event: ClusterEvent) async throws -> ClusterEvent
-    /// Events with a sequence above `after`, oldest first, at most `limit`.
-    func events(after: Int, limit: Int) async throws -> [ClusterEvent]
+    /// Events with a sequence above `after`, oldest first, at most `limit`; with `tenant`,
+    /// only that tenant's.
+    func events(after: Int, limit: Int, tenant: String?) async throws -> [ClusterEvent]
 
     // MARK: Tasks
 
@@ -131,5 +132,12 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case .corrupt(let detail): return "stored record could not be read: \(detail)"
         case .unavailable(let detail): return "store unavailable: \(detail)"
         }
+    }
+}
+
+extension Store {
+    /// Events of every tenant with a sequence above `after`, oldest first, at most `limit`.
+    public func events(after: Int, limit: Int) async throws -> [ClusterEvent] {
+        try await events(after: after, limit: limit, tenant: nil)
     }
 }

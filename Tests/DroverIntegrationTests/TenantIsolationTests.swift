@@ -84,7 +84,7 @@ struct TenantIsolationTests {
 
         // Admin-only calls are 403 for a tenant.
         for (method, path, body) in [
-            ("GET", "/api/v1/audit", nil), ("GET", "/api/v1/events", nil), ("GET", "/metrics", nil),
+            ("GET", "/api/v1/audit", nil), ("GET", "/metrics", nil),
             ("POST", "/api/v1/cluster/actions", #"{"action": "rebalance"}"#), ("POST", "/api/v1/tenants", #"{"name": "mine"}"#),
             ("POST", "/api/v1/tenants/acme/tokens", "{}"), ("DELETE", "/api/v1/tenants/acme/tokens/\(acmeCreated.info.id)", nil),
             ("PATCH", "/api/v1/cluster/containers/acme-1", #"{"shared": true}"#),
@@ -126,6 +126,23 @@ struct TenantIsolationTests {
         let refused = try await acme.raw(method: "POST", path: "/api/v1/cluster/agents/deploy", body: Data(#"{"agent_type": "echo", "preferred_container": "globex-1"}"#.utf8))
         #expect(refused.status == 422)
         #expect(!String(decoding: refused.body, as: UTF8.self).contains("another tenant"), "a refusal does not count other tenants' nodes")
+
+        // Events: a tenant reads those of its own nodes and agents (asking for another tenant's
+        // changes nothing); an admin reads all of them, or one tenant's.
+        func events(_ client: DroverClient, _ query: String = "") async throws -> [ClusterEvent] {
+            let response = try await client.raw(method: "GET", path: "/api/v1/events?limit=1000\(query)")
+            #expect(response.status == 200)
+            return try JSONCoding.decoder().decode(ListResponse<ClusterEvent>.self, from: response.body).items
+        }
+        let acmeEvents = try await events(acme)
+        #expect(acmeEvents.contains { $0.nodeID == "acme-1" })
+        #expect(acmeEvents.allSatisfy { $0.tenant == "acme" && $0.nodeID != "globex-1" }, "\(acmeEvents)")
+        #expect(try await events(acme, "&tenant=globex") == acmeEvents)
+        let everyEvent = try await events(admin)
+        #expect(everyEvent.contains { $0.nodeID == "globex-1" } && everyEvent.contains { $0.nodeID == "acme-1" })
+        let globexEvents = try await events(admin, "&tenant=globex")
+        #expect(!globexEvents.isEmpty && globexEvents.allSatisfy { $0.tenant == "globex" })
+        #expect(try await events(globex).map(\.sequence) == globexEvents.map(\.sequence))
 
         // A revoked token is refused at once, the node that connected with it is cut off, and the
         // listing shows when it was revoked.

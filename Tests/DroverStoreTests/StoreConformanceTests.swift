@@ -207,6 +207,12 @@ struct StoreEventTests {
             #expect(try await store.events(after: 0, limit: 10) == [first, second])
             #expect(try await store.events(after: first.sequence, limit: 10) == [second])
             #expect(try await store.events(after: 0, limit: 1) == [first])
+            // One tenant's events.
+            let acme = try await store.appendEvent(ClusterEvent(at: Fixtures.epoch, kind: "agent.failed", agentID: "a2", tenant: "acme", message: "x"))
+            _ = try await store.appendEvent(ClusterEvent(at: Fixtures.epoch, kind: "agent.failed", agentID: "a3", tenant: "globex", message: "y"))
+            #expect(try await store.events(after: 0, limit: 10, tenant: "acme") == [acme])
+            #expect(try await store.events(after: acme.sequence, limit: 10, tenant: "acme").isEmpty)
+            #expect(try await store.events(after: 0, limit: 10).count == 4)
         }
     }
 }

@@ -10,19 +10,23 @@ public struct ClusterEvent: Codable, Sendable, Hashable {
     public var kind: String
     public var nodeID: String?
     public var agentID: String?
+    /// The tenant whose node or agent it concerns; `nil` for what only admins see (a shared
+    /// node, the cluster as a whole).
+    public var tenant: String?
     public var message: String
 
-    public init(sequence: Int = 0, at: Date, kind: String, nodeID: String? = nil, agentID: String? = nil, message: String) {
+    public init(sequence: Int = 0, at: Date, kind: String, nodeID: String? = nil, agentID: String? = nil, tenant: String? = nil, message: String) {
         self.sequence = sequence
         self.at = at
         self.kind = kind
         self.nodeID = nodeID
         self.agentID = agentID
+        self.tenant = tenant
         self.message = message
     }
 
     enum CodingKeys: String, CodingKey {
-        case sequence, at, kind, message
+        case sequence, at, kind, message, tenant
         case nodeID = "node_id"
         case agentID = "agent_id"
     }

@@ -101,10 +101,12 @@ public struct DroverManagerApp: Sendable {
         JoinTokenRoutes(controller: controller, authenticator: authenticator).addRoutes(to: router.group("api/v1/tokens"))
         AuditRoutes(store: opened.store).addRoutes(to: router)
         router.get("api/v1/events") { request, context in
-            // Events name nodes and agents of every tenant: admins only.
-            _ = try context.requireAdmin()
+            // Admins see every event (or one tenant's with ?tenant=); a tenant only its own.
+            let caller = try context.caller
+            let tenant = caller.isAdmin ? request.uri.queryParameters.get("tenant") : caller.tenant
+            if tenant == nil { _ = try context.requireAdmin() }
             let (after, limit) = try Paging.read(request)
-            return try JSONResponse.make(ListResponse(items: try await controller.store.events(after: after, limit: limit)))
+            return try JSONResponse.make(ListResponse(items: try await controller.store.events(after: after, limit: limit, tenant: tenant)))
         }
 
         let wsRouter = Router(context: ManagerRequestContext.self)

@@ -46,9 +46,16 @@ public final class ClusterController: Sendable {
     }
 
     /// Keeps an event in the store for `GET /api/v1/events`; a failure to write it is logged, not thrown.
+    /// It belongs to the agent's tenant, or else to the node's (none for a shared node: admins only).
     func recordEvent(_ kind: String, node: String? = nil, agent: String? = nil, _ message: String) async {
         do {
-            try await store.appendEvent(ClusterEvent(at: Date(), kind: kind, nodeID: node, agentID: agent, message: message))
+            var tenant: String?
+            if let agent, let record = try await store.agent(id: agent) {
+                tenant = record.tenant
+            } else if let node, let record = try await store.node(id: node), !record.isShared {
+                tenant = record.tenant
+            }
+            try await store.appendEvent(ClusterEvent(at: Date(), kind: kind, nodeID: node, agentID: agent, tenant: tenant, message: message))
         } catch {
             logger.error("could not record an event", metadata: ["kind": "\(kind)", "error": "\(error)"])
         }

@@ -81,8 +81,11 @@ extension OpenAPIDocument {
                 responses: [200: ("the task", OAS.ref("Task"))], errors: [400]
             ),
             .init(
-                method: "GET", path: "/api/v1/events", summary: "Cluster events, oldest first (admins)", tag: "cluster",
-                query: [OpenAPIOperation.query("after", OAS.integer(minimum: 0), "only events after this sequence"), limit],
+                method: "GET", path: "/api/v1/events", summary: "Cluster events, oldest first (a tenant sees its own nodes' and agents')", tag: "cluster",
+                query: [
+                    OpenAPIOperation.query("after", OAS.integer(minimum: 0), "only events after this sequence"), limit,
+                    OpenAPIOperation.query("tenant", OAS.string(), "admins: only this tenant's events"),
+                ],
                 responses: [200: ("events", OAS.list(of: OAS.ref("ClusterEvent")))], errors: [400]
             ),
         ]

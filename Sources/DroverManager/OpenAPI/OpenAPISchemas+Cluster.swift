@@ -89,7 +89,7 @@ extension OpenAPIDocument {
             ], required: ["agents_per_node", "agents_per_type", "agents_per_tenant", "nodes"]),
             "ClusterEvent": OAS.object([
                 "sequence": OAS.integer(), "at": OAS.dateTime, "kind": OAS.string(), "node_id": OAS.string(), "agent_id": OAS.string(),
-                "message": OAS.string(),
+                "tenant": OAS.string("the tenant it concerns; absent for shared nodes and the cluster"), "message": OAS.string(),
             ], required: ["sequence", "at", "kind", "message"]),
         ]
     }
