@@ -24,11 +24,18 @@ struct GatewayGarbageTests {
     /// Connects, sends `frames` one by one, and returns every frame the manager sent back before it closed
     /// or `listen` passed.
     static func exchange(_ cluster: TestCluster, token: String?, frames: [String], listen: Duration = .seconds(1)) async throws -> [String] {
+        try await exchangeWithClose(cluster, token: token, frames: frames, listen: listen).frames
+    }
+
+    /// Like `exchange`, with the close frame the manager sent (if it closed first).
+    static func exchangeWithClose(
+        _ cluster: TestCluster, token: String?, frames: [String], listen: Duration = .seconds(1)
+    ) async throws -> (frames: [String], close: WebSocketCloseFrame?) {
         let received = FrameLog()
         var headers = HTTPFields()
         if let token { headers[.authorization] = "Bearer \(token)" }
         let url = cluster.managerURL.replacingOccurrences(of: "http://", with: "ws://") + "/api/v1/cluster/connect"
-        try await WebSocketClient.connect(
+        let close = try await WebSocketClient.connect(
             url: url, configuration: .init(maxFrameSize: 4 << 20, additionalHeaders: headers), logger: logger
         ) { inbound, outbound, _ in
             for frame in frames {
@@ -46,7 +53,7 @@ struct GatewayGarbageTests {
                 try? await outbound.close(.normalClosure, reason: nil)
             }
         }
-        return await received.frames
+        return (await received.frames, close)
     }
 
     static func types(_ frames: [String]) -> [String] {
@@ -93,9 +100,11 @@ struct GatewayGarbageTests {
         #expect(Self.types(badID) == ["error"])
         await #expect(throws: DroverClientError.self) { try await cluster.client.node(id: "../../etc/passwd") }
 
-        // A frame over the 1 MiB limit ends that session only.
+        // A frame over the 1 MiB limit ends that session only, with close code 1009.
         let huge = "{\"type\":\"message\",\"agent_id\":\"a\",\"generation\":1,\"payload\":\"" + String(repeating: "x", count: 2 << 20) + "\"}"
-        _ = try? await Self.exchange(cluster, token: cluster.token, frames: [try codec.encode(Self.hello("bigmouth")), huge])
+        let (bigFrames, close) = try await Self.exchangeWithClose(cluster, token: cluster.token, frames: [try codec.encode(Self.hello("bigmouth")), huge], listen: .seconds(5))
+        #expect(Self.types(bigFrames) == ["welcome"], "\(bigFrames)")
+        #expect(close?.closeCode == .messageTooLarge, "\(String(describing: close))")
 
         // The manager still serves, and nothing forged was stored.
         #expect(try await cluster.client.health().status == "ok")
