@@ -91,7 +91,6 @@ struct WorkflowRoutes: Sendable {
         return id
     }
 
-    /// A definition from a JSON body, or a YAML one when the content type says YAML.
     /// Reads a definition sent as JSON or (with a YAML content type) YAML. Fields Drover does
     /// not know are a 422 naming each, so that a typo is not silently ignored.
     static func decodeDefinition(_ request: Request, context: ManagerRequestContext) async throws -> WorkflowDefinition {
