@@ -47,6 +47,12 @@ struct BadInputTests {
             #expect(!(error?.error.message.isEmpty ?? true))
         }
 
+        // A wrong type names the field.
+        let wrongType = try await client.raw(method: "POST", path: "/api/v1/cluster/agents/deploy", body: Data(#"{"agent_type": "echo", "resource_requirements": {"cpu": "lots"}}"#.utf8))
+        #expect(wrongType.status == 400)
+        let wrongTypeMessage = try JSONCoding.decoder().decode(APIErrorBody.self, from: wrongType.body).error.message
+        #expect(wrongTypeMessage.contains("resource_requirements.cpu"), "\(wrongTypeMessage)")
+
         // Nothing half-written, and the manager still serves.
         #expect(try await client.agents().isEmpty)
         #expect(try await anonymous.health().status == "ok")

@@ -106,7 +106,7 @@ struct TenantIsolationTests {
         #expect(takeover.first?.contains("hello_refused") == true)
         foreignHello = Self.hello("acme-2", tenant: "globex")
         let wrongTenant = try await GatewayGarbageTests.exchange(cluster, token: acmeCreated.token, frames: [try codec.encode(.hello(foreignHello))])
-        #expect(takeover.first?.contains("hello_refused") == true && GatewayGarbageTests.types(wrongTenant) == ["error"])
+        #expect(wrongTenant.first?.contains("hello_refused") == true && GatewayGarbageTests.types(wrongTenant) == ["error"])
 
         // Nothing of globex's changed.
         let after = try await admin.agent(id: globexAgent.id)

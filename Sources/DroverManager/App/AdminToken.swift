@@ -1,20 +1,37 @@
+import DroverCore
 import DroverStore
 import Foundation
 
-/// The one admin token of this access control: given, stored, or generated once.
+/// The admin token: given, or generated once. Only its SHA-256 is stored, so a copy of the
+/// database does not make anyone an admin.
 enum AdminToken {
-    static let metaKey = "admin_token"
+    static let hashMetaKey = "admin_token_sha256"
+    /// Where releases before the hash kept the token itself; replaced by its hash on first start.
+    static let legacyMetaKey = "admin_token"
 
-    /// The token to require: the configured one (then stored), else the stored one, else a new one.
-    static func resolve(configured: String?, store: any Store) async throws -> (token: String, generated: Bool) {
-        if let configured {
-            try await store.setMetaValue(metaKey, configured)
-            return (configured, false)
+    /// What `resolve` found: the hash to check against, and the token when it is known on this
+    /// start (given, generated now, or taken from an older store); `nil` when only its hash is.
+    struct Resolved {
+        var hash: String
+        var token: String?
+        var generated: Bool
+    }
+
+    /// The configured token (its hash stored, so later starts without it accept it), else the
+    /// stored hash, else a new token.
+    static func resolve(configured: String?, store: any Store) async throws -> Resolved {
+        let legacy = try await store.metaValue(legacyMetaKey).flatMap { $0.isEmpty ? nil : $0 }
+        if legacy != nil { try await store.setMetaValue(legacyMetaKey, "") }
+        if let token = configured ?? legacy {
+            let hash = Secrets.sha256Hex(token)
+            try await store.setMetaValue(hashMetaKey, hash)
+            return Resolved(hash: hash, token: token, generated: false)
         }
-        if let stored = try await store.metaValue(metaKey) { return (stored, false) }
+        if let hash = try await store.metaValue(hashMetaKey), !hash.isEmpty { return Resolved(hash: hash, token: nil, generated: false) }
         let token = generate()
-        try await store.setMetaValue(metaKey, token)
-        return (token, true)
+        let hash = Secrets.sha256Hex(token)
+        try await store.setMetaValue(hashMetaKey, hash)
+        return Resolved(hash: hash, token: token, generated: true)
     }
 
     /// 32 random bytes, hex, with a `drv_` prefix so it is recognisable in a leak scan.

@@ -15,9 +15,10 @@ import ServiceLifecycle
 /// store closes last.
 public struct DroverManagerApp: Sendable {
     public let configuration: ManagerConfiguration
-    /// The admin token in force.
-    public let adminToken: String
-    /// Whether the token was generated on this start (print it then).
+    /// The admin token when it is known on this start (given, or generated now); `nil` when
+    /// the store holds only its hash (it was generated on an earlier start).
+    public let adminToken: String?
+    /// Whether the token was generated on this start (print it then: it is shown only once).
     public let tokenWasGenerated: Bool
     /// The admin password when it was generated on this start (print it once; only its hash is stored).
     public let generatedAdminPassword: String?
@@ -49,7 +50,7 @@ public struct DroverManagerApp: Sendable {
         configuration: ManagerConfiguration, location: StoreLocation, opened: (store: any Store, service: (any Service)?),
         logger: Logger, metrics: PrometheusCollectorRegistry, onListening: @escaping @Sendable (String) -> Void
     ) async throws -> DroverManagerApp {
-        let (token, generated) = try await AdminToken.resolve(configured: configuration.adminToken, store: opened.store)
+        let admin = try await AdminToken.resolve(configured: configuration.adminToken, store: opened.store)
         let secretBox = try Self.secretBox(configuration: configuration, location: location, logger: logger)
         let controller = ClusterController(store: opened.store, configuration: configuration, logger: logger, secrets: secretBox)
         let jwt: JWTService
@@ -61,11 +62,12 @@ public struct DroverManagerApp: Sendable {
             }
         } else {
             jwt = await JWTService(
-                secret: try await JWTSecret.resolve(configured: configuration.jwtSecret, store: opened.store), lifetime: configuration.jwtLifetime
+                secret: try await JWTSecret.resolve(configured: configuration.jwtSecret, file: Self.secretFile(location, JWTSecret.file), store: opened.store),
+                lifetime: configuration.jwtLifetime
             )
         }
         let (passwordHash, generatedPassword) = try await AdminPassword.resolve(configured: configuration.adminPassword, store: opened.store)
-        let authenticator = Authenticator(adminToken: token, jwt: jwt, store: opened.store)
+        let authenticator = Authenticator(adminTokenHash: admin.hash, jwt: jwt, store: opened.store)
 
         let router = Router(context: ManagerRequestContext.self)
         router.add(middleware: ErrorMiddleware(routes: OpenAPIDocument.routes))
@@ -140,17 +142,21 @@ public struct DroverManagerApp: Sendable {
         services.append(workflows)
         services.append(app)
         return DroverManagerApp(
-            configuration: configuration, adminToken: token, tokenWasGenerated: generated, generatedAdminPassword: generatedPassword, services: services,
+            configuration: configuration, adminToken: admin.token, tokenWasGenerated: admin.generated, generatedAdminPassword: generatedPassword, services: services,
             routes: Set(router.routes.map { APIRoute(method: $0.method.rawValue, path: $0.path.description) })
         )
     }
 
     /// The box that seals agent secrets, under the key `MasterKey` resolves (never stored in the database).
     private static func secretBox(configuration: ManagerConfiguration, location: StoreLocation, logger: Logger) throws -> SecretBox {
-        var keyFile: String?
-        if case .sqlite(let path) = location { keyFile = MasterKey.keyFile(forDatabase: path) }
-        let (key, source) = try MasterKey.resolve(configured: configuration.masterSecretKey, keyFile: keyFile)
+        let (key, source) = try MasterKey.resolve(configured: configuration.masterSecretKey, keyFile: secretFile(location, MasterKey.keyFile))
         logger.info("agent secrets are encrypted with \(source)")
         return SecretBox(key: key)
+    }
+
+    /// The secret file beside a SQLite store (`nil` for the `memory:` store).
+    private static func secretFile(_ location: StoreLocation, _ name: (String) -> String) -> String? {
+        if case .sqlite(let path) = location { return name(path) }
+        return nil
     }
 }

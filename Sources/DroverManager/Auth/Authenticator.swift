@@ -18,14 +18,19 @@ public struct Authenticator: Sendable {
     /// Longest credential looked at; anything longer is refused unread.
     static let maxCredentialBytes = 4096
 
-    let adminToken: [UInt8]
+    /// SHA-256 (hex) of the admin token: the token itself is not kept.
+    let adminTokenHash: [UInt8]
     let jwt: JWTService
     let store: any Store
 
-    init(adminToken: String, jwt: JWTService, store: any Store) {
-        self.adminToken = Array(adminToken.utf8)
+    init(adminTokenHash: String, jwt: JWTService, store: any Store) {
+        self.adminTokenHash = Array(adminTokenHash.utf8)
         self.jwt = jwt
         self.store = store
+    }
+
+    init(adminToken: String, jwt: JWTService, store: any Store) {
+        self.init(adminTokenHash: Secrets.sha256Hex(adminToken), jwt: jwt, store: store)
     }
 
     /// The credential of an `Authorization: Bearer …` header value, or `nil` when there is none.
@@ -46,7 +51,7 @@ public struct Authenticator: Sendable {
 
     /// Who holds `token`, or `nil` when it is not valid.
     func principal(token: String, now: Date = Date()) async throws -> Principal? {
-        if Secrets.constantTimeEquals(Array(token.utf8), adminToken) { return .admin }
+        if Secrets.constantTimeEquals(Array(Secrets.sha256Hex(token).utf8), adminTokenHash) { return .admin }
         if token.hasPrefix(Self.apiTokenPrefix) {
             guard let record = try await storedCredential(token, kind: .api, now: now) else { return nil }
             return Principal(role: .tenant, tenant: record.tenant, subject: "token:\(record.id)", credential: record.id)

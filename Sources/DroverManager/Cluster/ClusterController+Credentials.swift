@@ -16,7 +16,12 @@ extension ClusterController {
         if let existing = try await store.node(id: hello.nodeID), existing.tenant != token.tenant {
             throw HelloRefusal("node id '\(hello.nodeID)' is taken; choose another --id")
         }
+        // Re-joining a node that lost its credential is fine; taking over one that is connected is not.
+        if await sessions.isConnected(nodeID: hello.nodeID) {
+            throw HelloRefusal("node '\(hello.nodeID)' is connected; a join token cannot take it over (choose another --id)")
+        }
         let now = Date()
+        guard token.expiresAt.map({ now < $0 }) ?? true else { throw HelloRefusal("this join token has expired; ask for a new one") }
         guard try await store.consumeJoinToken(id: token.id, nodeID: hello.nodeID, at: now) else {
             throw HelloRefusal("this join token was already used or revoked; ask for a new one")
         }

@@ -51,6 +51,11 @@ actor NodeSessions {
         return nodeIDs
     }
 
+    /// Whether the node has a session open now.
+    func isConnected(nodeID: String) -> Bool {
+        sessions[nodeID] != nil
+    }
+
     func isCurrent(nodeID: String, sessionID: UUID) -> Bool {
         sessions[nodeID]?.id == sessionID
     }

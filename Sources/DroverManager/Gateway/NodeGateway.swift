@@ -17,7 +17,9 @@ struct NodeGateway: Sendable {
 
     func addRoutes(to router: Router<ManagerRequestContext>) {
         router.ws(Self.path) { request, _ in
-            guard try await authenticator.gatewayCredential(authorization: request.headers[.authorization]) != nil else { throw APIError.unauthorized }
+            // Refused before the upgrade: HummingbirdWebSocket answers a refused upgrade with
+            // `400` and no body (it has no way to send 401), and no session is made.
+            guard try await authenticator.gatewayCredential(authorization: request.headers[.authorization]) != nil else { return .dontUpgrade }
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             // The credential was checked before the upgrade; read it again for who it is.
@@ -25,12 +27,15 @@ struct NodeGateway: Sendable {
                 try await outbound.close(.policyViolation, reason: "unauthorized")
                 return
             }
-            try await serve(inbound: inbound, outbound: outbound, credential: credential, logger: context.logger)
+            try await serve(
+                inbound: inbound, outbound: outbound, credential: credential, authorization: context.request.headers[.authorization], logger: context.logger
+            )
         }
     }
 
     private func serve(
-        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, credential: Authenticator.GatewayCredential, logger: Logger
+        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, credential: Authenticator.GatewayCredential,
+        authorization: String?, logger: Logger
     ) async throws {
         let sessionID = UUID()
         let (messages, continuation) = AsyncStream.makeStream(of: NodeMessage.self)
@@ -69,6 +74,11 @@ struct NodeGateway: Sendable {
                         break
                     }
                     do {
+                        // Checked again now: a credential revoked (or a join token used, or
+                        // expired) since the upgrade must not get a node in.
+                        guard try await authenticator.gatewayCredential(authorization: authorization) != nil else {
+                            throw HelloRefusal("the credential is no longer valid (revoked, expired or already used)")
+                        }
                         var principal: Principal
                         var issued: String?
                         switch credential {

@@ -1,8 +1,5 @@
 import Crypto
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Where the key that encrypts agent secrets comes from, in this order:
 ///
@@ -18,44 +15,36 @@ public enum MasterKey {
     ///
     /// - Returns: the key and a sentence saying where it came from (for the log; never the key).
     public static func resolve(configured: String?, keyFile: String?) throws -> (key: SymmetricKey, source: String) {
-        if let configured, !configured.isEmpty {
-            if let data = Data(base64Encoded: configured.trimmingCharacters(in: .whitespacesAndNewlines)), data.count == 32 {
+        // Surrounding whitespace (a newline from `echo` or a file) is not part of the key.
+        if let configured = configured?.trimmingCharacters(in: .whitespacesAndNewlines), !configured.isEmpty {
+            if let data = Data(base64Encoded: configured), data.count == 32 {
                 return (SymmetricKey(data: data), "MASTER_SECRET_KEY (32 bytes, base64)")
             }
             return (SymmetricKey(data: SHA256.hash(data: Data(configured.utf8))), "MASTER_SECRET_KEY (SHA-256 of the text)")
         }
         guard let keyFile else { return (SymmetricKey(size: .bits256), "a random key kept in memory (memory: store)") }
-        let manager = FileManager.default
-        if manager.fileExists(atPath: keyFile) {
-            guard let text = try? String(contentsOfFile: keyFile, encoding: .utf8) else {
-                throw MasterKeyError("cannot read the master key file \(keyFile)")
-            }
-            guard let data = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), data.count == 32 else {
+        let text: String?
+        do {
+            text = try SecretFile.read(keyFile, what: "master key")
+        } catch {
+            throw MasterKeyError("\(error)")
+        }
+        if let text {
+            guard let data = Data(base64Encoded: text), data.count == 32 else {
                 throw MasterKeyError("the master key file \(keyFile) does not hold 32 bytes in base64")
             }
             return (SymmetricKey(data: data), "the key file \(keyFile)")
         }
         let key = SymmetricKey(size: .bits256)
-        let text = key.withUnsafeBytes { Data($0).base64EncodedString() } + "\n"
-        try writeNew(keyFile, text)
+        do {
+            try SecretFile.create(
+                keyFile, key.withUnsafeBytes { Data($0).base64EncodedString() } + "\n", what: "master key",
+                hint: "set MASTER_SECRET_KEY or make its folder writable"
+            )
+        } catch {
+            throw MasterKeyError("\(error)")
+        }
         return (key, "the new key file \(keyFile)")
-    }
-
-    /// Creates `path` with mode 0600 from the first byte on (never readable by others, not even briefly).
-    private static func writeNew(_ path: String, _ text: String) throws {
-        #if canImport(Glibc)
-        let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        #else
-        let descriptor = Darwin.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        #endif
-        guard descriptor >= 0 else {
-            throw MasterKeyError("cannot create the master key file \(path); set MASTER_SECRET_KEY or make its folder writable")
-        }
-        defer { close(descriptor) }
-        let bytes = Array(text.utf8)
-        guard write(descriptor, bytes, bytes.count) == bytes.count else {
-            throw MasterKeyError("cannot write the master key file \(path)")
-        }
     }
 
     /// The key file of a SQLite store at `databasePath`.

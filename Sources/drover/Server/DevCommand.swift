@@ -35,7 +35,14 @@ struct DevCommand: AsyncParsableCommand {
         guard managerOptions.port != 0 else { throw ValidationError("drover dev needs a fixed --port for its local node to dial") }
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         let (logger, metrics) = ProcessSetup.bootstrap(logLevel: logLevel, label: "drover.dev")
-        let managerConfiguration = try managerOptions.configuration(store: "sqlite:\(dataDir)/drover.db")
+        var managerConfiguration = try managerOptions.configuration(store: "sqlite:\(dataDir)/drover.db")
+        // The store keeps only the admin token's hash: a later `drover dev` takes the token
+        // from the file the first one wrote (and the CLI reads).
+        let tokenFile = "\(dataDir)/admin-token"
+        if managerConfiguration.adminToken == nil,
+           let saved = (try? String(contentsOfFile: tokenFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines), !saved.isEmpty {
+            managerConfiguration.adminToken = saved
+        }
         let manager: DroverManagerApp
         let listening = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         do {
@@ -50,13 +57,15 @@ struct DevCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("cannot start the manager: \(error)")
         }
-        let tokenFile = "\(dataDir)/admin-token"
-        _ = FileManager.default.createFile(atPath: tokenFile, contents: Data(manager.adminToken.utf8), attributes: [.posixPermissions: 0o600])
+        guard let adminToken = manager.adminToken else {
+            throw ValidationError("the admin token of \(dataDir)/drover.db is stored only as a hash and \(tokenFile) is gone: pass --admin-token, or remove \(dataDir) to start afresh")
+        }
+        _ = FileManager.default.createFile(atPath: tokenFile, contents: Data(adminToken.utf8), attributes: [.posixPermissions: 0o600])
 
         let scheme = managerConfiguration.tlsEnabled ? "https" : "http"
         var node = NodeConfiguration(
             managerURL: "\(scheme)://\(managerOptions.host == "0.0.0.0" ? "127.0.0.1" : managerOptions.host):\(managerOptions.port)",
-            token: manager.adminToken, nodeID: nodeId
+            token: adminToken, nodeID: nodeId
         )
         if managerConfiguration.tlsEnabled { node.caFile = ca ?? managerConfiguration.tlsCertificatePath }
         node.apiPort = nodePort
@@ -75,8 +84,8 @@ struct DevCommand: AsyncParsableCommand {
         ProcessSetup.say("""
 
             Drover dev: manager on \(base), node '\(nodeId)', store \(dataDir)/drover.db
-            admin token: \(manager.adminToken)   (also in \(tokenFile); the CLI reads it from there)\(manager.generatedAdminPassword.map { "\n    admin password (shown once): \($0)" } ?? "")
-            try:  curl -s \(node.caFile.map { "--cacert \($0) " } ?? "")-H "Authorization: Bearer \(manager.adminToken)" \(base)/api/v1/cluster/status
+            admin token: \(adminToken)   (also in \(tokenFile); the CLI reads it from there)\(manager.generatedAdminPassword.map { "\n    admin password (shown once): \($0)" } ?? "")
+            try:  curl -s \(node.caFile.map { "--cacert \($0) " } ?? "")-H "Authorization: Bearer \(adminToken)" \(base)/api/v1/cluster/status
                   swift run drover deploy echo && swift run drover agents
             Ctrl-C stops everything.
 

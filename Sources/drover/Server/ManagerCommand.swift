@@ -132,10 +132,10 @@ struct ManagerCommand: AsyncParsableCommand {
         if let password = manager.generatedAdminPassword {
             ProcessSetup.say("admin password (generated, shown once; only its hash is stored): \(password)")
         }
-        if manager.tokenWasGenerated {
-            ProcessSetup.say("admin token (generated, stored in the manager's store): \(manager.adminToken)")
-        } else {
-            ProcessSetup.say("admin token: \(manager.adminToken)")
+        if manager.tokenWasGenerated, let token = manager.adminToken {
+            ProcessSetup.say("admin token (generated, shown once; only its hash is stored): \(token)")
+        } else if manager.configuration.adminToken == nil {
+            ProcessSetup.say("admin token: the one generated at first start (only its hash is stored; pass --admin-token to set another)")
         }
         let group = ServiceGroup(configuration: .init(
             services: manager.services.map { .init(service: $0) },
