@@ -133,4 +133,16 @@ struct GatewayCredentialTests {
         #expect(after.first { $0.id == second.info.id }?.usedAt == nil, "the refused join did not use the token up")
         #expect(after.first { $0.id == first.info.id } == credentialsBefore.first { $0.id == first.info.id })
     }
+
+    @Test("refused upgrades spend the address's bucket: past it even a good credential waits, then gets in")
+    func upgradeRateLimit() async throws {
+        let cluster = try TestCluster()
+        cluster.managerArguments = ["--rate-limit", "1", "--rate-burst", "3"]
+        try await cluster.startManager()
+        for _ in 0..<3 { #expect(try Self.upgradeStatus(cluster, token: "guess-guess-guess-guess") == 400) }
+        #expect(try Self.upgradeStatus(cluster, token: cluster.token) == 400, "the address's bucket is spent")
+        try await eventually("a token is back", timeout: .seconds(5), every: .milliseconds(300)) {
+            try Self.upgradeStatus(cluster, token: cluster.token) == 101
+        }
+    }
 }

@@ -36,4 +36,16 @@ struct TokenBucketTests {
         let off = RateLimiter(rate: 0, burst: 1)
         for _ in 0..<1_000 { #expect(off.check("a", now: 0) == nil) }
     }
+
+    @Test("isSpent looks without taking: spent after the burst, not before, and again once a token is back")
+    func spent() {
+        let limiter = RateLimiter(rate: 1, burst: 2)
+        #expect(!limiter.isSpent("a", now: 0))
+        #expect(limiter.check("a", now: 0) == nil)
+        #expect(!limiter.isSpent("a", now: 0))
+        #expect(!limiter.isSpent("a", now: 0), "looking took nothing")
+        #expect(limiter.check("a", now: 0) == nil)
+        #expect(limiter.isSpent("a", now: 0))
+        #expect(!limiter.isSpent("a", now: 1.01))
+    }
 }

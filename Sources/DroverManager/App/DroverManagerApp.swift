@@ -113,7 +113,9 @@ public struct DroverManagerApp: Sendable {
 
         let wsRouter = Router(context: ManagerRequestContext.self)
         wsRouter.add(middleware: ErrorMiddleware())
-        NodeGateway(controller: controller, codec: NodeMessageCodec(maxFrameBytes: configuration.maxFrameBytes), authenticator: authenticator)
+        NodeGateway(
+            controller: controller, codec: NodeMessageCodec(maxFrameBytes: configuration.maxFrameBytes), authenticator: authenticator, limiter: limiter
+        )
             .addRoutes(to: wsRouter)
 
         let host = configuration.host

@@ -14,12 +14,20 @@ struct NodeGateway: Sendable {
     let controller: ClusterController
     let codec: NodeMessageCodec
     let authenticator: Authenticator
+    /// Refused upgrades count against the peer address's bucket, as refused API calls do; an
+    /// address whose bucket is spent is refused without a look at its credential.
+    let limiter: RateLimiter
 
     func addRoutes(to router: Router<ManagerRequestContext>) {
-        router.ws(Self.path) { request, _ in
+        router.ws(Self.path) { request, context in
+            let addressKey = "addr:" + (context.remoteAddress?.ipAddress ?? "unknown")
+            if limiter.isSpent(addressKey) { return .dontUpgrade }
             // Refused before the upgrade: HummingbirdWebSocket answers a refused upgrade with
             // `400` and no body (it has no way to send 401), and no session is made.
-            guard try await authenticator.gatewayCredential(authorization: request.headers[.authorization]) != nil else { return .dontUpgrade }
+            guard try await authenticator.gatewayCredential(authorization: request.headers[.authorization]) != nil else {
+                _ = limiter.check(addressKey)
+                return .dontUpgrade
+            }
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             // The credential was checked before the upgrade; read it again for who it is.
