@@ -145,4 +145,17 @@ struct GatewayCredentialTests {
             try Self.upgradeStatus(cluster, token: cluster.token) == 101
         }
     }
+
+    @Test("an upgraded socket that never says hello is closed after the hello timeout, saying why")
+    func helloTimeout() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startManager()
+        let started = ContinuousClock.now
+        let frames = try await GatewayGarbageTests.exchange(cluster, token: cluster.token, frames: [], listen: .seconds(20))
+        let waited = ContinuousClock.now - started
+        #expect(GatewayGarbageTests.types(frames) == ["error"], "\(frames)")
+        #expect(frames.first?.contains("hello_timeout") == true)
+        #expect(waited < .seconds(19), "the manager closed the socket (after \(waited)), not the test")
+        #expect(try await cluster.client.nodes().isEmpty)
+    }
 }

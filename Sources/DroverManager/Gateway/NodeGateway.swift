@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
+import Synchronization
 
 /// The node gateway: the WebSocket at `/api/v1/cluster/connect` that nodes dial out to.
 ///
@@ -10,6 +11,8 @@ import Logging
 /// flow both ways. Bad frames are answered with `error` and skipped; the session goes on.
 struct NodeGateway: Sendable {
     static let path: RouterPath = "/api/v1/cluster/connect"
+    /// How long an upgraded socket may stay without a `hello` before it is closed.
+    static let helloTimeout: Duration = .seconds(10)
 
     let controller: ClusterController
     let codec: NodeMessageCodec
@@ -47,6 +50,16 @@ struct NodeGateway: Sendable {
     ) async throws {
         let sessionID = UUID()
         let (messages, continuation) = AsyncStream.makeStream(of: NodeMessage.self)
+        // A socket that never says hello does not hold a connection open for ever.
+        let greeted = Mutex(false)
+        let helloTimer = Task {
+            try await Task.sleep(for: Self.helloTimeout)
+            guard !greeted.withLock({ $0 }) else { return }
+            logger.info("node connection closed: no hello in time")
+            continuation.yield(.error(.init(code: "hello_timeout", message: "no 'hello' within \(Self.helloTimeout); closing")))
+            continuation.finish()
+        }
+        defer { helloTimer.cancel() }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await message in messages {
@@ -97,6 +110,7 @@ struct NodeGateway: Sendable {
                         }
                         try await controller.hello(hello, principal: principal, issuedCredential: issued, sessionID: sessionID, outbound: continuation)
                         nodeID = hello.nodeID
+                        greeted.withLock { $0 = true }
                     } catch {
                         logger.warning("node refused", metadata: ["node": "\(hello.nodeID.prefix(64))", "error": "\(error)"])
                         continuation.yield(.error(.init(code: "hello_refused", message: "\(error)")))
