@@ -33,20 +33,12 @@ struct NodeGateway: Sendable {
             }
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
-            // The credential was checked before the upgrade; read it again for who it is.
-            guard let credential = try await authenticator.gatewayCredential(authorization: context.request.headers[.authorization]) else {
-                try await outbound.close(.policyViolation, reason: "unauthorized")
-                return
-            }
-            try await serve(
-                inbound: inbound, outbound: outbound, credential: credential, authorization: context.request.headers[.authorization], logger: context.logger
-            )
+            try await serve(inbound: inbound, outbound: outbound, authorization: context.request.headers[.authorization], logger: context.logger)
         }
     }
 
     private func serve(
-        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, credential: Authenticator.GatewayCredential,
-        authorization: String?, logger: Logger
+        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, authorization: String?, logger: Logger
     ) async throws {
         let sessionID = UUID()
         let (messages, continuation) = AsyncStream.makeStream(of: NodeMessage.self)
@@ -95,9 +87,9 @@ struct NodeGateway: Sendable {
                         break
                     }
                     do {
-                        // Checked again now: a credential revoked (or a join token used, or
-                        // expired) since the upgrade must not get a node in.
-                        guard try await authenticator.gatewayCredential(authorization: authorization) != nil else {
+                        // Who is calling is read now, not at the upgrade: a credential revoked (or
+                        // a join token used, or expired) since then must not get a node in.
+                        guard let credential = try await authenticator.gatewayCredential(authorization: authorization) else {
                             throw HelloRefusal("the credential is no longer valid (revoked, expired or already used)")
                         }
                         var principal: Principal
