@@ -37,6 +37,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            // Reading YAML within limits (alias bombs, deep nesting), for the manager and the node.
+            name: "DroverYAML",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "DroverStore",
             dependencies: [
                 "DroverCore",
@@ -62,6 +68,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
+                "DroverYAML",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
@@ -81,6 +88,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
+                "DroverYAML",
             ],
             swiftSettings: swiftSettings
         ),
@@ -135,6 +143,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "drover-bench-roundtrip",
+            dependencies: ["DroverTestSupport", "DroverClient", "DroverCore"],
+            path: "Benchmarks/RoundTripBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "drover-bench-placement",
             dependencies: ["DroverCore"],
             path: "Benchmarks/PlacementBenchmark",
@@ -160,7 +174,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "DroverNodeTests", dependencies: ["DroverNode", "DroverCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "DroverYAMLTests", dependencies: ["DroverYAML"], swiftSettings: swiftSettings),
+        .testTarget(name: "DroverNodeTests", dependencies: ["DroverNode", "DroverCore", "DroverTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DroverIntegrationTests",
             dependencies: [

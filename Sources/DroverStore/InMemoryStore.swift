@@ -9,15 +9,21 @@ import Synchronization
 /// millisecond precision, whole-number doubles as integers). Tests written against this
 /// store therefore see what production sees.
 public final class InMemoryStore: Store {
+    /// Tasks, runs, histories and workflows are keyed by tenant and id (or name) together.
+    private struct Key: Hashable {
+        var tenant: String
+        var id: String
+    }
+
     private struct State {
         var meta: [String: String] = [:]
         var nodes: [String: NodeRecord] = [:]
         var agents: [String: AgentRecord] = [:]
-        var tasks: [String: TaskRecord] = [:]
+        var tasks: [Key: TaskRecord] = [:]
         var events: [ClusterEvent] = []
-        var workflows: [String: [WorkflowRecord]] = [:]
-        var runs: [String: WorkflowRunRecord] = [:]
-        var history: [String: [WorkflowEvent]] = [:]
+        var workflows: [Key: [WorkflowRecord]] = [:]
+        var runs: [Key: WorkflowRunRecord] = [:]
+        var history: [Key: [WorkflowEvent]] = [:]
         var tenants: [String: TenantRecord] = [:]
         var apiTokens: [String: APITokenRecord] = [:]
         var audit: [AuditEntry] = []
@@ -68,17 +74,19 @@ public final class InMemoryStore: Store {
 
     public func insertTask(_ task: TaskRecord) async throws {
         let stored = try Self.persisted(task)
+        let key = Key(tenant: stored.tenant, id: stored.id)
         try state.withLock { state in
-            guard state.tasks[stored.id] == nil else { throw StoreError.duplicate(stored.id) }
-            state.tasks[stored.id] = stored
+            guard state.tasks[key] == nil else { throw StoreError.duplicate(stored.id) }
+            state.tasks[key] = stored
         }
     }
 
     public func updateOpenTask(_ task: TaskRecord) async throws -> Bool {
         let stored = try Self.persisted(task)
+        let key = Key(tenant: stored.tenant, id: stored.id)
         return state.withLock { state in
-            guard let current = state.tasks[stored.id], !current.status.isFinal else { return false }
-            state.tasks[stored.id] = stored
+            guard let current = state.tasks[key], !current.status.isFinal else { return false }
+            state.tasks[key] = stored
             return true
         }
     }
@@ -96,10 +104,16 @@ public final class InMemoryStore: Store {
         state.withLock { Array($0.events.filter { $0.sequence > after && (tenant == nil || $0.tenant == tenant) }.prefix(max(0, limit))) }
     }
 
-    public func task(id: String) async throws -> TaskRecord? { state.withLock { $0.tasks[id] } }
+    public func task(tenant: String, id: String) async throws -> TaskRecord? { state.withLock { $0.tasks[Key(tenant: tenant, id: id)] } }
+
+    public func tasks(id: String) async throws -> [TaskRecord] {
+        state.withLock { $0.tasks.values.filter { $0.id == id }.sorted { $0.tenant < $1.tenant } }
+    }
 
     public func openTasks() async throws -> [TaskRecord] {
-        state.withLock { $0.tasks.values.filter { !$0.status.isFinal }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) } }
+        state.withLock {
+            $0.tasks.values.filter { !$0.status.isFinal }.sorted { ($0.createdAt, $0.id, $0.tenant) < ($1.createdAt, $1.id, $1.tenant) }
+        }
     }
 
     public func tasks(agentID: String, limit: Int) async throws -> [TaskRecord] {
@@ -113,45 +127,54 @@ public final class InMemoryStore: Store {
 
     public func insertWorkflow(_ workflow: WorkflowRecord) async throws {
         let stored = try Self.persisted(workflow)
+        let key = Key(tenant: stored.tenant, id: stored.name)
         try state.withLock { state in
-            guard !(state.workflows[stored.name] ?? []).contains(where: { $0.version == stored.version }) else {
+            guard !(state.workflows[key] ?? []).contains(where: { $0.version == stored.version }) else {
                 throw StoreError.duplicate("\(stored.name) v\(stored.version)")
             }
-            state.workflows[stored.name, default: []].append(stored)
-            state.workflows[stored.name]?.sort { $0.version < $1.version }
+            state.workflows[key, default: []].append(stored)
+            state.workflows[key]?.sort { $0.version < $1.version }
         }
     }
 
-    public func workflow(name: String, version: Int?) async throws -> WorkflowRecord? {
+    public func workflow(tenant: String, name: String, version: Int?) async throws -> WorkflowRecord? {
         state.withLock { state in
-            let versions = state.workflows[name] ?? []
+            let versions = state.workflows[Key(tenant: tenant, id: name)] ?? []
             guard let version else { return versions.last }
             return versions.first { $0.version == version }
         }
     }
 
     public func workflows() async throws -> [WorkflowRecord] {
-        state.withLock { $0.workflows.values.compactMap(\.last).sorted { $0.name < $1.name } }
+        state.withLock { $0.workflows.values.compactMap(\.last).sorted { ($0.name, $0.tenant) < ($1.name, $1.tenant) } }
     }
 
     public func insertRun(_ run: WorkflowRunRecord) async throws {
         let stored = try Self.persisted(run)
+        let key = Key(tenant: stored.tenant, id: stored.id)
         try state.withLock { state in
-            guard state.runs[stored.id] == nil else { throw StoreError.duplicate(stored.id) }
-            state.runs[stored.id] = stored
+            guard state.runs[key] == nil else { throw StoreError.duplicate(stored.id) }
+            state.runs[key] = stored
         }
     }
 
     public func updateRun(_ run: WorkflowRunRecord) async throws {
         let stored = try Self.persisted(run)
+        let key = Key(tenant: stored.tenant, id: stored.id)
         state.withLock { state in
-            if state.runs[stored.id] != nil { state.runs[stored.id] = stored }
+            if state.runs[key] != nil { state.runs[key] = stored }
         }
     }
 
-    public func run(id: String) async throws -> WorkflowRunRecord? { state.withLock { $0.runs[id] } }
+    public func run(tenant: String, id: String) async throws -> WorkflowRunRecord? { state.withLock { $0.runs[Key(tenant: tenant, id: id)] } }
 
-    public func runStatus(id: String) async throws -> WorkflowRunStatus? { state.withLock { $0.runs[id]?.status } }
+    public func runs(id: String) async throws -> [WorkflowRunRecord] {
+        state.withLock { $0.runs.values.filter { $0.id == id }.sorted { $0.tenant < $1.tenant } }
+    }
+
+    public func runStatus(tenant: String, id: String) async throws -> WorkflowRunStatus? {
+        state.withLock { $0.runs[Key(tenant: tenant, id: id)]?.status }
+    }
 
     public func runs(_ filter: WorkflowRunFilter) async throws -> [WorkflowRunRecord] {
         state.withLock { state in
@@ -161,7 +184,9 @@ public final class InMemoryStore: Store {
             }
             if let before = filter.before {
                 // An unknown cursor pages from nowhere: no runs (as in SQLite).
-                guard let cursor = state.runs[before] else { return [] }
+                let cursor = filter.tenant.map { state.runs[Key(tenant: $0, id: before)] }
+                    ?? state.runs.values.filter { $0.id == before }.min { $0.tenant < $1.tenant }
+                guard let cursor else { return [] }
                 runs = runs.filter { ($0.createdAt, $0.id) < (cursor.createdAt, cursor.id) }
             }
             runs.sort { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
@@ -170,24 +195,27 @@ public final class InMemoryStore: Store {
     }
 
     public func openRuns() async throws -> [WorkflowRunRecord] {
-        state.withLock { $0.runs.values.filter { $0.status == .running }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) } }
+        state.withLock {
+            $0.runs.values.filter { $0.status == .running }.sorted { ($0.createdAt, $0.id, $0.tenant) < ($1.createdAt, $1.id, $1.tenant) }
+        }
     }
 
-    public func appendHistory(runID: String, _ events: [WorkflowEvent]) async throws {
+    public func appendHistory(tenant: String, runID: String, _ events: [WorkflowEvent]) async throws {
         let stored = try events.map { try Self.persisted($0) }
+        let key = Key(tenant: tenant, id: runID)
         try state.withLock { state in
-            var last = state.history[runID]?.last?.sequence ?? 0
+            var last = state.history[key]?.last?.sequence ?? 0
             for event in stored {
                 // Sequences only grow, so one that is not above the last was used already.
                 guard event.sequence > last else { throw StoreError.duplicate("history of \(runID) sequence \(event.sequence)") }
                 last = event.sequence
             }
-            state.history[runID, default: []].append(contentsOf: stored)
+            state.history[key, default: []].append(contentsOf: stored)
         }
     }
 
-    public func history(runID: String, after: Int, limit: Int) async throws -> [WorkflowEvent] {
-        state.withLock { Array(($0.history[runID] ?? []).filter { $0.sequence > after }.prefix(max(0, limit))) }
+    public func history(tenant: String, runID: String, after: Int, limit: Int) async throws -> [WorkflowEvent] {
+        state.withLock { Array(($0.history[Key(tenant: tenant, id: runID)] ?? []).filter { $0.sequence > after }.prefix(max(0, limit))) }
     }
 
     // MARK: Tenants and API tokens

@@ -51,5 +51,52 @@ enum SQLiteMigrations {
             "ALTER TABLE events ADD COLUMN tenant TEXT",
             "CREATE INDEX events_tenant ON events (tenant, sequence)",
         ]),
+        (6, [
+            // Task ids, run ids and workflow names are per tenant: each table is rebuilt with the
+            // tenant in its primary key. Existing rows keep their tenant (a task's from its
+            // document, a history's from its run).
+            """
+            CREATE TABLE tasks_v6 (tenant TEXT NOT NULL, id TEXT NOT NULL, agent_id TEXT NOT NULL, status TEXT NOT NULL,
+                created_at REAL NOT NULL, data TEXT NOT NULL, PRIMARY KEY (tenant, id))
+            """,
+            """
+            INSERT INTO tasks_v6 (tenant, id, agent_id, status, created_at, data)
+            SELECT COALESCE(json_extract(data, '$.tenant'), 'default'), id, agent_id, status, created_at, data FROM tasks
+            """,
+            "DROP TABLE tasks",
+            "ALTER TABLE tasks_v6 RENAME TO tasks",
+            "CREATE INDEX tasks_status ON tasks (status, created_at)",
+            "CREATE INDEX tasks_agent ON tasks (agent_id, created_at)",
+            """
+            CREATE TABLE workflows_v6 (tenant TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL,
+                created_at REAL NOT NULL, data TEXT NOT NULL, PRIMARY KEY (tenant, name, version))
+            """,
+            "INSERT INTO workflows_v6 (tenant, name, version, created_at, data) SELECT tenant, name, version, created_at, data FROM workflows",
+            "DROP TABLE workflows",
+            "ALTER TABLE workflows_v6 RENAME TO workflows",
+            """
+            CREATE TABLE workflow_runs_v6 (tenant TEXT NOT NULL, id TEXT NOT NULL, workflow TEXT NOT NULL, status TEXT NOT NULL,
+                created_at REAL NOT NULL, data TEXT NOT NULL, PRIMARY KEY (tenant, id))
+            """,
+            """
+            INSERT INTO workflow_runs_v6 (tenant, id, workflow, status, created_at, data)
+            SELECT tenant, id, workflow, status, created_at, data FROM workflow_runs
+            """,
+            """
+            CREATE TABLE workflow_history_v6 (tenant TEXT NOT NULL, run_id TEXT NOT NULL, sequence INTEGER NOT NULL, kind TEXT NOT NULL,
+                data TEXT NOT NULL, PRIMARY KEY (tenant, run_id, sequence)) WITHOUT ROWID
+            """,
+            """
+            INSERT INTO workflow_history_v6 (tenant, run_id, sequence, kind, data)
+            SELECT COALESCE((SELECT r.tenant FROM workflow_runs r WHERE r.id = h.run_id), 'default'), h.run_id, h.sequence, h.kind, h.data
+            FROM workflow_history h
+            """,
+            "DROP TABLE workflow_history",
+            "ALTER TABLE workflow_history_v6 RENAME TO workflow_history",
+            "DROP TABLE workflow_runs",
+            "ALTER TABLE workflow_runs_v6 RENAME TO workflow_runs",
+            "CREATE INDEX workflow_runs_status ON workflow_runs (status, created_at)",
+            "CREATE INDEX workflow_runs_workflow ON workflow_runs (tenant, workflow, created_at)",
+        ]),
     ]
 }

@@ -9,13 +9,15 @@ import Synchronization
 ///
 /// Each method is one statement, so each is atomic; the task compare-and-set is a single
 /// `UPDATE … WHERE status IN (open) RETURNING id`. As a `Service` it closes the file on shutdown.
-public final class SQLiteStore: Store, Service {
+public final class SQLiteStore: Store, Service, StoreHealthReporting {
     private let connection: SQLiteConnection
     private let logger: Logger
     private let closed = Atomic<Bool>(false)
     /// Agents are read for every task; this process is the database's only writer.
     private let agentCache = RecordCache<AgentRecord>()
     public let path: String
+    /// Whether writes go through now (see `query`).
+    public let health = StoreHealth()
 
     private init(connection: SQLiteConnection, path: String, logger: Logger) {
         self.connection = connection
@@ -83,9 +85,39 @@ public final class SQLiteStore: Store, Service {
     }
 
     /// Runs one statement, refusing once the store is closed.
+    ///
+    /// A statement SQLite cannot carry out for reasons outside the record (disk full, I/O error,
+    /// database locked or read-only) throws `StoreError.unavailable` and marks `health` failing;
+    /// a write that succeeds marks it healthy again. Constraint and other errors pass unchanged.
     func query(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [SQLiteRow] {
         guard !closed.load(ordering: .acquiring) else { throw StoreError.unavailable("the store at \(path) is closed") }
-        return try await connection.query(sql, binds)
+        let verb = sql.drop { $0 == " " || $0 == "\n" }.prefix(6).uppercased()
+        let isWrite = verb != "SELECT" && !verb.hasPrefix("PRAGMA")
+        do {
+            let rows = try await connection.query(sql, binds)
+            if isWrite, health.isFailing, sql != "ROLLBACK" { health.writeSucceeded() }
+            return rows
+        } catch let error as SQLiteError where Self.meansUnavailable(error.reason) {
+            let detail = "\(error.message) (SQLite \(error.reason))"
+            if isWrite { health.writeFailed(detail) }
+            throw StoreError.unavailable(detail)
+        }
+    }
+
+    /// SQLite results that say the database cannot be used now, whatever the statement.
+    static func meansUnavailable(_ reason: SQLiteError.Reason) -> Bool {
+        switch reason {
+        case .full, .ioError, .cantOpen, .readOnly, .busy, .locked, .noMemory, .proto, .busyTimeout, .busyInRecovery, .busyInSnapshot,
+            .readonlyCantLock, .readonlyDirectory, .readonlyInRecovery, .readonlyInRollback, .readonlyBackingMoved, .cantOpenDirectory,
+            .ioErrorFailedRead, .ioErrorIncompleteRead, .ioErrorFailedWrite, .ioErrorFailedSync, .ioErrorFailedDirSync,
+            .ioErrorFailedTruncate, .ioErrorFailedStat, .ioErrorFailedUnlock, .ioErrorFailedReadLock, .ioErrorFailedDelete,
+            .ioErrorNoMemory, .ioErrorFailedAccess, .ioErrorFailedLockCheck, .ioErrorFailedAdvisoryLock, .ioErrorFailedClose,
+            .ioErrorFailedSharedMemOpen, .ioErrorFailedSharedMemSize, .ioErrorFailedSharedMemMap, .ioErrorFailedMemoryMap,
+            .ioErrorCantFindTempdir:
+            return true
+        default:
+            return false
+        }
     }
 
     /// Applies every migration in `SQLiteMigrations.all` not yet recorded in `schema_migrations`,
@@ -202,10 +234,10 @@ public final class SQLiteStore: Store, Service {
     public func insertTask(_ task: TaskRecord) async throws {
         let inserted = try await query(
             """
-            INSERT INTO tasks (id, agent_id, status, created_at, data) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT(id) DO NOTHING RETURNING id
+            INSERT INTO tasks (tenant, id, agent_id, status, created_at, data) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(tenant, id) DO NOTHING RETURNING id
             """,
-            [.text(task.id), .text(task.agentID), .text(task.status.rawValue), .float(task.createdAt.timeIntervalSince1970), .text(try Self.encode(task))]
+            [.text(task.tenant), .text(task.id), .text(task.agentID), .text(task.status.rawValue), .float(task.createdAt.timeIntervalSince1970), .text(try Self.encode(task))]
         )
         guard !inserted.isEmpty else { throw StoreError.duplicate(task.id) }
     }
@@ -214,11 +246,11 @@ public final class SQLiteStore: Store, Service {
         let updated = try await query(
             """
             UPDATE tasks SET agent_id = ?, status = ?, created_at = ?, data = ?
-            WHERE id = ? AND status IN ('queued', 'dispatched') RETURNING id
+            WHERE tenant = ? AND id = ? AND status IN ('queued', 'dispatched') RETURNING id
             """,
             [
                 .text(task.agentID), .text(task.status.rawValue), .float(task.createdAt.timeIntervalSince1970),
-                .text(try Self.encode(task)), .text(task.id),
+                .text(try Self.encode(task)), .text(task.tenant), .text(task.id),
             ]
         )
         return !updated.isEmpty
@@ -259,12 +291,18 @@ public final class SQLiteStore: Store, Service {
         }
     }
 
-    public func task(id: String) async throws -> TaskRecord? {
-        try await decodeRows(TaskRecord.self, "SELECT id, data FROM tasks WHERE id = ?", [.text(id)]).first
+    public func task(tenant: String, id: String) async throws -> TaskRecord? {
+        try await decodeRows(TaskRecord.self, "SELECT id, data FROM tasks WHERE tenant = ? AND id = ?", [.text(tenant), .text(id)]).first
+    }
+
+    public func tasks(id: String) async throws -> [TaskRecord] {
+        try await decodeRows(TaskRecord.self, "SELECT id, data FROM tasks WHERE id = ? ORDER BY tenant", [.text(id)])
     }
 
     public func openTasks() async throws -> [TaskRecord] {
-        try await decodeRows(TaskRecord.self, "SELECT id, data FROM tasks WHERE status IN ('queued', 'dispatched') ORDER BY created_at, id", [])
+        try await decodeRows(
+            TaskRecord.self, "SELECT id, data FROM tasks WHERE status IN ('queued', 'dispatched') ORDER BY created_at, id, tenant", []
+        )
     }
 
     public func tasks(agentID: String, limit: Int) async throws -> [TaskRecord] {

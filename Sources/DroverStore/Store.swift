@@ -49,13 +49,18 @@ public protocol Store: Sendable {
 
     // MARK: Tasks
 
-    /// Stores a new task; throws `StoreError.duplicate` if the id exists.
+    /// Stores a new task; throws `StoreError.duplicate` if its tenant has a task with that id.
+    ///
+    /// Task ids, like run ids and workflow names, are per tenant: two tenants may each have a
+    /// task `t1`. A record is addressed by its `tenant` and `id` together.
     func insertTask(_ task: TaskRecord) async throws
-    /// Overwrites a task that is not final yet; returns `false` (and writes nothing) if it is final.
+    /// Overwrites a task (its tenant's, with its id) that is not final yet; returns `false` (and writes nothing) if it is final.
     /// The first result wins: of several callers writing a final status to one open task, exactly one gets `true`.
     @discardableResult func updateOpenTask(_ task: TaskRecord) async throws -> Bool
-    /// The task with this id, or `nil`.
-    func task(id: String) async throws -> TaskRecord?
+    /// The tenant's task with this id, or `nil`.
+    func task(tenant: String, id: String) async throws -> TaskRecord?
+    /// Every tenant's task with this id, ordered by tenant (what an admin naming no tenant finds).
+    func tasks(id: String) async throws -> [TaskRecord]
     /// Tasks that are `queued` or `dispatched`, oldest first.
     func openTasks() async throws -> [TaskRecord]
     /// The newest `limit` tasks of one agent, newest first.
@@ -63,31 +68,33 @@ public protocol Store: Sendable {
 
     // MARK: Workflows
 
-    /// Stores a version of a definition; throws `StoreError.duplicate` if that name and version exist.
+    /// Stores a version of a definition; throws `StoreError.duplicate` if its tenant has that name and version.
     func insertWorkflow(_ workflow: WorkflowRecord) async throws
-    /// One version of a definition (the newest when `version` is `nil`), or `nil`.
-    func workflow(name: String, version: Int?) async throws -> WorkflowRecord?
-    /// The newest version of every definition, by name.
+    /// One version of a tenant's definition (the newest when `version` is `nil`), or `nil`.
+    func workflow(tenant: String, name: String, version: Int?) async throws -> WorkflowRecord?
+    /// The newest version of every definition of every tenant, by name then tenant.
     func workflows() async throws -> [WorkflowRecord]
 
-    /// Stores a new run; throws `StoreError.duplicate` if the id exists.
+    /// Stores a new run; throws `StoreError.duplicate` if its tenant has a run with that id.
     func insertRun(_ run: WorkflowRunRecord) async throws
-    /// Overwrites a run's record.
+    /// Overwrites a run's record (its tenant's, with its id).
     func updateRun(_ run: WorkflowRunRecord) async throws
-    /// The run with this id, or `nil`.
-    func run(id: String) async throws -> WorkflowRunRecord?
-    /// Only the status of a run (cheap: no input or output is read), or `nil`.
-    func runStatus(id: String) async throws -> WorkflowRunStatus?
+    /// The tenant's run with this id, or `nil`.
+    func run(tenant: String, id: String) async throws -> WorkflowRunRecord?
+    /// Every tenant's run with this id, ordered by tenant (what an admin naming no tenant finds).
+    func runs(id: String) async throws -> [WorkflowRunRecord]
+    /// Only the status of a tenant's run (cheap: no input or output is read), or `nil`.
+    func runStatus(tenant: String, id: String) async throws -> WorkflowRunStatus?
     /// Runs matching the filter, newest first.
     func runs(_ filter: WorkflowRunFilter) async throws -> [WorkflowRunRecord]
     /// Runs still `running`, oldest first: what a starting manager resumes.
     func openRuns() async throws -> [WorkflowRunRecord]
 
-    /// Appends events to a run's history, all or none. Each carries its sequence number;
-    /// a number already used throws `StoreError.duplicate`.
-    func appendHistory(runID: String, _ events: [WorkflowEvent]) async throws
-    /// A run's events with a sequence above `after`, oldest first, at most `limit`.
-    func history(runID: String, after: Int, limit: Int) async throws -> [WorkflowEvent]
+    /// Appends events to the history of a tenant's run, all or none. Each carries its sequence
+    /// number; a number already used throws `StoreError.duplicate`.
+    func appendHistory(tenant: String, runID: String, _ events: [WorkflowEvent]) async throws
+    /// A tenant's run's events with a sequence above `after`, oldest first, at most `limit`.
+    func history(tenant: String, runID: String, after: Int, limit: Int) async throws -> [WorkflowEvent]
     // MARK: Tenants and API tokens
 
     /// Stores a new tenant; throws `StoreError.duplicate` if the name exists.

@@ -81,7 +81,9 @@ public final class TestCluster: @unchecked Sendable {
         return try! DroverClient(baseURL: managerURL, token: token, caFile: certificates.caCertificate)
     }
 
-    public var databasePath: String { directory.appendingPathComponent("drover.db").path }
+    /// The manager's SQLite file: `drover.db` in the cluster's folder unless a test puts it elsewhere (on a small disk, say).
+    public var databaseFile: String?
+    public var databasePath: String { databaseFile ?? directory.appendingPathComponent("drover.db").path }
 
     /// Starts the manager (again, on the same port and store, if it ran before).
     @discardableResult

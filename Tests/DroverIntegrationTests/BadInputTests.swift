@@ -61,4 +61,49 @@ struct BadInputTests {
         #expect(task.output == "still here")
         #expect(cluster.manager?.isRunning == true)
     }
+
+    @Test("a YAML alias bomb or deep nesting gets a 400 at once, a syntax error its line and column, and the manager keeps serving")
+    func yamlBombs() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startManager()
+        let client = cluster.client
+        func post(_ text: String, as type: String) async throws -> (status: Int, error: APIErrorBody.Detail?, seconds: Double) {
+            let start = ContinuousClock.now
+            let response = try await client.raw(method: "POST", path: "/api/v1/workflows", body: Data(text.utf8), contentType: type)
+            let elapsed = start.duration(to: .now)
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            return (response.status, try? JSONCoding.decoder().decode(APIErrorBody.self, from: response.body).error, seconds)
+        }
+        let names = "abcdefghij".map(String.init)
+        var lines = ["name: bomb", "a: &a [" + Array(repeating: "\"lol\"", count: 9).joined(separator: ",") + "]"]
+        for level in 1..<10 {
+            lines.append("\(names[level]): &\(names[level]) [" + Array(repeating: "*\(names[level - 1])", count: 9).joined(separator: ",") + "]")
+        }
+        let bomb = lines.joined(separator: "\n") + "\nsteps: [{id: s, type: task, agent_type: echo, input: *j}]\n"
+        for type in ["application/yaml", "text/yaml", "application/x-yaml"] {
+            let answer = try await post(bomb, as: type)
+            #expect(answer.status == 400, "\(type): \(answer)")
+            #expect(answer.error?.code == "yaml_too_large", "\(type): \(answer)")
+            #expect(answer.error?.message.contains("aliases") == true, "\(type): \(answer)")
+            #expect(answer.seconds < 3, "\(type): \(answer.seconds) s")
+        }
+        let deep = try await post("name: deep\nsteps: " + String(repeating: "[", count: 100_000), as: "application/yaml")
+        #expect(deep.status == 400 && deep.error?.code == "yaml_too_large" && deep.seconds < 3, "\(deep)")
+        #expect(deep.error?.message.contains("deeper than 64") == true, "\(deep)")
+
+        let broken = try await post("name: w\nsteps: [unclosed\n", as: "text/yaml")
+        #expect(broken.status == 400 && broken.error?.code == "invalid_yaml", "\(broken)")
+        #expect(broken.error?.message.contains("line 3, column 1") == true, "\(broken)")
+
+        // Small anchors and aliases still register.
+        let anchored = """
+            name: anchored
+            steps:
+              - {id: a, type: task, agent_type: echo, input: &greeting {text: hi}}
+              - {id: b, type: task, agent_type: echo, input: *greeting, depends_on: [a]}
+            """
+        #expect(try await post(anchored, as: "application/yaml").status == 201)
+        #expect(try await client.health().status == "ok")
+        #expect(cluster.manager?.isRunning == true)
+    }
 }

@@ -62,7 +62,8 @@ struct GatewayGarbageTests {
 
     @Test("garbage frames get error frames; hello is required first; the session survives bad frames")
     func garbage() async throws {
-        let cluster = try TestCluster()
+        // A grace longer than the whole exchange: "intruder" says hello once and never heartbeats.
+        let cluster = try TestCluster(heartbeatInterval: 0.3, heartbeatGrace: 15)
         try await cluster.startManager()
         let codec = NodeMessageCodec()
 

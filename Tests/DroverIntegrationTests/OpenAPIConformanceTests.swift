@@ -106,6 +106,13 @@ struct OpenAPIConformanceTests {
         try await tenant.call("GET", "/api/v1/events", query: "?tenant=other", expect: 200)
         try await tenant.call("GET", "\(cl)/agents/\(agentID)", documented: "\(cl)/agents/{id}", expect: 404)
 
+        // Names are per tenant: with one in two tenants, an admin names the tenant (409 without).
+        try await admin.call("POST", "/api/v1/workflows", query: "?tenant=acme", body: definition, expect: 201)
+        try await admin.call("GET", "/api/v1/workflows/oa-echo", documented: "/api/v1/workflows/{name}", expect: 409)
+        try await admin.call("GET", "/api/v1/workflows/oa-echo", documented: "/api/v1/workflows/{name}", query: "?tenant=acme", expect: 200)
+        try await admin.call("GET", "/api/v1/workflows/runs/\(runID)", documented: "/api/v1/workflows/runs/{id}", query: "?tenant=default", expect: 200)
+        try await admin.call("GET", "/api/v1/tasks/\(taskID)", documented: "/api/v1/tasks/{id}", query: "?tenant=default", expect: 200)
+
         // Error bodies.
         try await admin.call("GET", "\(cl)/agents/agt-nope", documented: "\(cl)/agents/{id}", expect: 404)
         try await admin.call("POST", "\(cl)/agents/deploy", body: "{not json", expect: 400)

@@ -53,8 +53,8 @@ struct WorkflowDurabilityTests {
         var completedAtKill: [String: Int] = [:]
         let store = try await SQLiteStore.open(path: cluster.databasePath, logger: Logger(label: "durability-test"))
         for runID in runIDs {
-            #expect(try await store.run(id: runID)?.status == .running)
-            let history = try await store.history(runID: runID, after: 0, limit: Int.max)
+            #expect(try await store.run(tenant: "default", id: runID)?.status == .running)
+            let history = try await store.history(tenant: "default", runID: runID, after: 0, limit: Int.max)
             let items = history.filter { $0.step == "each" && $0.item != nil }
             let done = Set(items.filter { $0.kind == .stepCompleted }.compactMap(\.item))
             inFlightAtKill[runID] = Set(items.filter { $0.kind == .stepScheduled }.compactMap(\.item)).subtracting(done)

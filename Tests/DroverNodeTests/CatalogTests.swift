@@ -67,6 +67,28 @@ struct CatalogTests {
         #expect(catalog.entries.count == AgentCatalog.builtinNames.count)
     }
 
+    @Test("an alias bomb or deep nesting in a catalog is refused at once, with where it is")
+    func boundedYAML() throws {
+        let names = "abcdefghij".map(String.init)
+        var lines = ["agent_types: {}", "a: &a [" + Array(repeating: "lol", count: 9).joined(separator: ", ") + "]"]
+        for level in 1..<10 {
+            lines.append("\(names[level]): &\(names[level]) [" + Array(repeating: "*\(names[level - 1])", count: 9).joined(separator: ", ") + "]")
+        }
+        let start = ContinuousClock.now
+        var catalog = AgentCatalog()
+        let bomb = try #require(throws: AgentCatalogError.self) { try catalog.load(yaml: lines.joined(separator: "\n"), source: "bomb.yaml") }
+        #expect("\(bomb)".contains("bomb.yaml is not valid YAML: line "), "\(bomb)")
+        #expect("\(bomb)".contains("100000 nodes"), "\(bomb)")
+        let deep = try #require(throws: AgentCatalogError.self) {
+            try catalog.load(yaml: "agent_types: " + String(repeating: "[", count: 50_000), source: "deep.yaml")
+        }
+        #expect("\(deep)".contains("nests deeper than 64 levels"), "\(deep)")
+        #expect(start.duration(to: .now) < .seconds(1))
+        // Aliases within the limits still work.
+        try catalog.load(yaml: "agent_types:\n  one: &slow {driver: builtin, command: sleep}\n  two: *slow\n")
+        #expect(catalog.entry(named: "two")?.builtinName == "sleep")
+    }
+
     @Test("a missing file is a clear error")
     func missingFile() {
         var catalog = AgentCatalog()

@@ -1,4 +1,5 @@
 import DroverCore
+import DroverTestSupport
 import Foundation
 import Testing
 
@@ -131,4 +132,68 @@ struct ProcessAgentTests {
         #expect(elapsed >= .seconds(2) && elapsed < .seconds(5))
         #expect(await ended == "agent process was killed by signal 15")
     }
+
+    @Test("an agent inherits only stdin, stdout and stderr, not the node's sockets and files")
+    func inheritsOnlyItsPipes() async throws {
+        // Descriptors the node holds without close-on-exec: a listening socket and a file.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(listener >= 3)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        #expect(bound == 0 && listen(listener, 1) == 0)
+        let file = open("/dev/null", O_RDONLY)
+        defer {
+            _ = closeFD(listener)
+            _ = closeFD(file)
+        }
+        #expect(fcntl(listener, F_GETFD) & FD_CLOEXEC == 0 && fcntl(file, F_GETFD) & FD_CLOEXEC == 0)
+
+        let entry = AgentTypeEntry(name: "idle", driver: .process, command: "sleep 30")
+        let launch = AgentLaunch(agentID: "i1", agentType: "idle", generation: 1, config: .null, state: nil)
+        let instance = try await ProcessDriver().start(launch, entry: entry, logger: quietLogger)
+        let pid = try #require(instance.pid)
+        async let ended = instance.monitor { _ in }
+        // After `exec`, the shell's descriptor 3 (the lifeline) is closed; wait for it.
+        var descriptors: [String: String] = [:]
+        let deadline = ContinuousClock.now + .seconds(5)
+        repeat {
+            try await Task.sleep(for: .milliseconds(20))
+            descriptors = openDescriptors(of: pid)
+        } while (descriptors.count != 3 || !(descriptors["0"]?.hasPrefix("pipe:") ?? false)) && ContinuousClock.now < deadline
+        #expect(descriptors.keys.sorted() == ["0", "1", "2"], "\(descriptors)")
+        #expect(!descriptors.values.contains { $0.hasPrefix("socket:") }, "\(descriptors)")
+        #expect(descriptors.values.allSatisfy { $0.hasPrefix("pipe:") }, "\(descriptors)")
+        await instance.stop()
+        _ = await ended
+    }
+
+    @Test("when the lifeline closes (the node died), the agent is killed after the grace even if it ignores stdin and SIGTERM")
+    func orphanKilledAfterGrace() async throws {
+        let command = "python3 -c 'import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)'"
+        let child = try ChildProcess.spawn(
+            executable: "/bin/sh", arguments: ["-c", ProcessDriver.script(command: command, graceSeconds: 1)],
+            environment: ProcessInfo.processInfo.environment, lifeline: true
+        )
+        let exitSignal = ExitSignal()
+        child.onExit { exitSignal.set($0) }
+        defer {
+            if exitSignal.current == nil { child.signal(SIGKILL) }
+            _ = closeFD(child.stdout)
+            _ = closeFD(child.stderr)
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(exitSignal.current == nil)
+        // What the kernel does when the node dies: its ends of stdin and of the lifeline close.
+        let start = ContinuousClock.now
+        _ = closeFD(child.stdin)
+        child.closeLifeline()
+        #expect(await exitSignal.wait(timeout: .seconds(5)), "the orphan agent should be killed")
+        #expect(exitSignal.current == ProcessExit(status: SIGKILL, signaled: true))
+        #expect(start.duration(to: .now) >= .milliseconds(900))
+    }
 }
+

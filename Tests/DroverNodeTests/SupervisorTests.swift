@@ -180,11 +180,22 @@ struct ResultCacheTests {
             cache.insert(.init(taskID: "t\(index)", agentID: "a", generation: 1, ok: true, output: .int(index)))
         }
         #expect(cache.count == 3)
-        #expect(cache["t7"] == nil)
-        #expect(cache["t10"]?.output == 10)
-        #expect(cache["t8"] != nil)
+        #expect(cache["a", "t7"] == nil)
+        #expect(cache["a", "t10"]?.output == 10)
+        #expect(cache["a", "t8"] != nil)
         cache.insert(.init(taskID: "t10", agentID: "a", generation: 1, ok: false))
         #expect(cache.count == 3)
-        #expect(cache["t10"]?.ok == false)
+        #expect(cache["a", "t10"]?.ok == false)
+    }
+
+    @Test("one task id on two agents (two tenants on a shared node) is two results")
+    func perAgent() {
+        var cache = ResultCache(capacity: 10)
+        cache.insert(.init(taskID: "t1", agentID: "a", generation: 1, ok: true, output: "from a"))
+        cache.insert(.init(taskID: "t1", agentID: "b", generation: 1, ok: true, output: "from b"))
+        #expect(cache.count == 2)
+        #expect(cache["a", "t1"]?.output == "from a")
+        #expect(cache["b", "t1"]?.output == "from b")
+        #expect(cache["c", "t1"] == nil)
     }
 }

@@ -23,7 +23,7 @@ struct SQLiteStoreTests {
             #expect(try await reopened.journalMode() == "wal")
             #expect(try await reopened.node(id: "n1") == Fixtures.node("n1"))
             #expect(try await reopened.agent(id: "a1") == Fixtures.agent("a1"))
-            #expect(try await reopened.task(id: "t1") == Fixtures.task("t1"))
+            #expect(try await reopened.task(tenant: "t1", id: "t1") == Fixtures.task("t1"))
             #expect(try await reopened.metaValue("admin_token") == "secret")
             await #expect(throws: StoreError.duplicate("t1")) { try await reopened.insertTask(Fixtures.task("t1")) }
             try await reopened.close()
@@ -44,6 +44,63 @@ struct SQLiteStoreTests {
             let reopened = try await SQLiteStore.open(path: path, logger: .test)
             #expect(try await reopened.schemaVersions() == expected)
             try await reopened.close()
+        }
+    }
+
+    @Test("migration 6 keeps every task, workflow, run and history of a version 5 database in its tenant, then ids are per tenant")
+    func perTenantMigration() async throws {
+        try await TemporaryFolder.with { folder in
+            let path = folder.appendingPathComponent("drover.db").path
+            // A database as version 5 left it: the four tables with their old, global keys.
+            let old = try await SQLiteStore.open(path: path, logger: .test)
+            for table in ["tasks", "workflows", "workflow_runs", "workflow_history"] { try await old.execute("DROP TABLE \(table)") }
+            for statement in SQLiteMigrations.all.filter({ $0.version == 1 || $0.version == 4 }).flatMap(\.statements)
+            where statement.contains("tasks") || statement.contains("workflow") {
+                try await old.execute(statement)
+            }
+            try await old.execute("DELETE FROM schema_migrations WHERE version = 6")
+            func quoted(_ value: some Encodable) throws -> String { "'" + (try SQLiteStore.encode(value)).replacingOccurrences(of: "'", with: "''") + "'" }
+            var task = Fixtures.task("t1")
+            task.tenant = "acme"
+            let workflow = WorkflowRecord(
+                name: "etl", version: 1, tenant: "acme", definition: WorkflowDefinition(name: "etl", steps: [StepDefinition(id: "s", type: .task, agentType: "echo")]),
+                createdAt: Fixtures.epoch
+            )
+            let run = WorkflowRunRecord(id: "r1", workflow: "etl", version: 1, tenant: "acme", input: ["n": 1], createdAt: Fixtures.epoch, updatedAt: Fixtures.epoch)
+            let event = WorkflowEvent(kind: .runStarted, at: Fixtures.epoch, sequence: 1)
+            try await old.execute("INSERT INTO tasks (id, agent_id, status, created_at, data) VALUES ('t1', 'a1', 'queued', 0, \(try quoted(task)))")
+            try await old.execute("INSERT INTO workflows (name, version, tenant, created_at, data) VALUES ('etl', 1, 'acme', 0, \(try quoted(workflow)))")
+            try await old.execute("INSERT INTO workflow_runs (id, workflow, tenant, status, created_at, data) VALUES ('r1', 'etl', 'acme', 'running', 0, \(try quoted(run)))")
+            try await old.execute("INSERT INTO workflow_history (run_id, sequence, kind, data) VALUES ('r1', 1, 'run_started', \(try quoted(event)))")
+            #expect(try await old.schemaVersions() == [1, 2, 3, 4, 5])
+            try await old.close()
+
+            let store = try await SQLiteStore.open(path: path, logger: .test)
+            #expect(try await store.schemaVersions() == SQLiteMigrations.all.map(\.version))
+            #expect(try await store.task(tenant: "acme", id: "t1") == Fixtures.persisted(task))
+            #expect(try await store.workflow(tenant: "acme", name: "etl", version: nil) == Fixtures.persisted(workflow))
+            #expect(try await store.run(tenant: "acme", id: "r1") == Fixtures.persisted(run))
+            #expect(try await store.history(tenant: "acme", runID: "r1", after: 0, limit: 10).map(\.kind) == [.runStarted])
+            #expect(try await store.openTasks().map(\.id) == ["t1"])
+            #expect(try await store.openRuns().map(\.id) == ["r1"])
+            let indexes = try await store.firstColumn("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+            #expect(Set(["tasks_status", "tasks_agent", "workflow_runs_status", "workflow_runs_workflow"]).isSubset(of: Set(indexes.compactMap { $0 })))
+            #expect(try await store.firstColumn("SELECT name FROM sqlite_master WHERE name LIKE '%_v6'").isEmpty)
+
+            // Now another tenant may use the same ids; the first tenant still may not twice.
+            var theirs = Fixtures.task("t1")
+            theirs.tenant = "globex"
+            try await store.insertTask(theirs)
+            await #expect(throws: StoreError.duplicate("t1")) { try await store.insertTask(task) }
+            var theirRun = run
+            theirRun.tenant = "globex"
+            try await store.insertRun(theirRun)
+            var theirWorkflow = workflow
+            theirWorkflow.tenant = "globex"
+            try await store.insertWorkflow(theirWorkflow)
+            #expect(try await store.tasks(id: "t1").map(\.tenant) == ["acme", "globex"])
+            #expect(try await store.runs(id: "r1").map(\.tenant) == ["acme", "globex"])
+            try await store.close()
         }
     }
 
@@ -80,7 +137,7 @@ struct SQLiteStoreTests {
 
             try await expectCorrupt(naming: "a1") { _ = try await store.agent(id: "a1") }
             try await expectCorrupt(naming: "a1") { _ = try await store.agents() }
-            try await expectCorrupt(naming: "t1") { _ = try await store.task(id: "t1") }
+            try await expectCorrupt(naming: "t1") { _ = try await store.task(tenant: "t1", id: "t1") }
             try await expectCorrupt(naming: "t1") { _ = try await store.openTasks() }
             try await expectCorrupt(naming: "t1") { _ = try await store.tasks(agentID: "a1", limit: 5) }
             try await expectCorrupt(naming: "n1") { _ = try await store.nodes() }

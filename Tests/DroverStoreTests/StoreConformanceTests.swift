@@ -80,7 +80,7 @@ struct StoreConformanceTests {
             done.status = .succeeded
             done.output = ["result": Fixtures.document, "n": 3]
             #expect(try await store.updateOpenTask(done))
-            let readTask = try #require(try await store.task(id: "t1"))
+            let readTask = try #require(try await store.task(tenant: "t1", id: "t1"))
             #expect(readTask == done)
             #expect(readTask.output?["n"] == .int(3))
             #expect(readTask.input == Fixtures.document)
@@ -102,7 +102,7 @@ struct StoreConformanceTests {
             task.createdAt = now
             task.dispatchedAt = now
             try await store.insertTask(task)
-            #expect(try await store.task(id: "t1") == Fixtures.persisted(task))
+            #expect(try await store.task(tenant: "t1", id: "t1") == Fixtures.persisted(task))
         }
     }
 
@@ -113,7 +113,7 @@ struct StoreConformanceTests {
             try await store.insertTask(Fixtures.task("t1", created: 1))
             try await store.insertTask(Fixtures.task("other", agent: "a2", created: 3))
             await #expect(throws: StoreError.duplicate("t1")) { try await store.insertTask(Fixtures.task("t1", created: 9)) }
-            #expect(try await store.task(id: "t1") == Fixtures.task("t1", created: 1))
+            #expect(try await store.task(tenant: "t1", id: "t1") == Fixtures.task("t1", created: 1))
             #expect(try await store.openTasks().map(\.id) == ["t1", "t2", "other"])
 
             var dispatched = Fixtures.task("t1", created: 1, status: .dispatched)
@@ -129,10 +129,10 @@ struct StoreConformanceTests {
             #expect(try await store.updateOpenTask(first))
             #expect(try await !store.updateOpenTask(second))
             #expect(try await !store.updateOpenTask(Fixtures.task("t1", created: 1, status: .queued)))
-            #expect(try await store.task(id: "t1") == first)
+            #expect(try await store.task(tenant: "t1", id: "t1") == first)
             #expect(try await store.openTasks().map(\.id) == ["t2", "other"])
             #expect(try await !store.updateOpenTask(Fixtures.task("missing")))
-            #expect(try await store.task(id: "missing") == nil)
+            #expect(try await store.task(tenant: "t1", id: "missing") == nil)
         }
     }
 
@@ -177,7 +177,92 @@ struct StoreConformanceTests {
                 return try await group.reduce(into: [Int]()) { if let winner = $1 { $0.append(winner) } }
             }
             #expect(winners.count == 1)
-            #expect(try await store.task(id: "race")?.output == winners.first.map { .int($0) })
+            #expect(try await store.task(tenant: "t1", id: "race")?.output == winners.first.map { .int($0) })
+        }
+    }
+
+    @Test("task ids are per tenant: one id in two tenants is two tasks, each read, completed and listed on its own", arguments: Backend.allCases)
+    func tasksPerTenant(backend: Backend) async throws {
+        try await backend.withStore { store in
+            var mine = Fixtures.task("shared-id", agent: "a1", created: 1)
+            mine.tenant = "acme"
+            mine.input = ["who": "acme"]
+            var theirs = Fixtures.task("shared-id", agent: "a2", created: 2)
+            theirs.tenant = "globex"
+            theirs.input = ["who": "globex"]
+            try await store.insertTask(mine)
+            try await store.insertTask(theirs)
+            await #expect(throws: StoreError.duplicate("shared-id")) { try await store.insertTask(mine) }
+            #expect(try await store.task(tenant: "acme", id: "shared-id")?.input == ["who": "acme"])
+            #expect(try await store.task(tenant: "globex", id: "shared-id")?.input == ["who": "globex"])
+            #expect(try await store.task(tenant: "initech", id: "shared-id") == nil)
+            #expect(try await store.tasks(id: "shared-id").map(\.tenant) == ["acme", "globex"])
+            #expect(try await store.tasks(id: "missing").isEmpty)
+            #expect(try await store.openTasks().map(\.tenant) == ["acme", "globex"])
+
+            // A completion touches its own tenant's task only, and the first still wins there.
+            var done = theirs
+            done.status = .succeeded
+            done.output = "globex's answer"
+            #expect(try await store.updateOpenTask(done))
+            #expect(try await !store.updateOpenTask(done))
+            #expect(try await store.task(tenant: "acme", id: "shared-id")?.status == .queued)
+            #expect(try await store.task(tenant: "globex", id: "shared-id")?.output == "globex's answer")
+            var stray = done
+            stray.tenant = "initech"
+            #expect(try await !store.updateOpenTask(stray))
+            #expect(try await store.openTasks().map(\.tenant) == ["acme"])
+            #expect(try await store.tasks(agentID: "a2", limit: 10).map(\.tenant) == ["globex"])
+        }
+    }
+
+    @Test("workflow names, run ids and histories are per tenant", arguments: Backend.allCases)
+    func workflowsPerTenant(backend: Backend) async throws {
+        try await backend.withStore { store in
+            func definition(_ steps: Int) -> WorkflowDefinition {
+                WorkflowDefinition(name: "etl", steps: (0..<steps).map { StepDefinition(id: "s\($0)", type: .task, agentType: "echo") })
+            }
+            func run(_ tenant: String, at offset: Double) -> WorkflowRunRecord {
+                let at = Fixtures.epoch.addingTimeInterval(offset)
+                return WorkflowRunRecord(id: "r1", workflow: "etl", version: 1, tenant: tenant, input: ["who": .string(tenant)], createdAt: at, updatedAt: at)
+            }
+            try await store.insertWorkflow(WorkflowRecord(name: "etl", version: 1, tenant: "globex", definition: definition(1), createdAt: Fixtures.epoch))
+            try await store.insertWorkflow(WorkflowRecord(name: "etl", version: 1, tenant: "acme", definition: definition(2), createdAt: Fixtures.epoch))
+            try await store.insertWorkflow(WorkflowRecord(name: "etl", version: 2, tenant: "acme", definition: definition(3), createdAt: Fixtures.epoch))
+            await #expect(throws: StoreError.self) {
+                try await store.insertWorkflow(WorkflowRecord(name: "etl", version: 1, tenant: "globex", definition: definition(1), createdAt: Fixtures.epoch))
+            }
+            #expect(try await store.workflow(tenant: "acme", name: "etl", version: nil)?.definition.steps.count == 3)
+            #expect(try await store.workflow(tenant: "acme", name: "etl", version: 1)?.definition.steps.count == 2)
+            #expect(try await store.workflow(tenant: "globex", name: "etl", version: nil)?.definition.steps.count == 1)
+            #expect(try await store.workflow(tenant: "globex", name: "etl", version: 2) == nil)
+            #expect(try await store.workflow(tenant: "initech", name: "etl", version: nil) == nil)
+            #expect(try await store.workflows().map { "\($0.tenant):\($0.name)@\($0.version)" } == ["acme:etl@2", "globex:etl@1"])
+
+            try await store.insertRun(run("acme", at: 1))
+            try await store.insertRun(run("globex", at: 2))
+            await #expect(throws: StoreError.duplicate("r1")) { try await store.insertRun(run("acme", at: 3)) }
+            #expect(try await store.run(tenant: "acme", id: "r1")?.input == ["who": "acme"])
+            #expect(try await store.run(tenant: "globex", id: "r1")?.input == ["who": "globex"])
+            #expect(try await store.run(tenant: "initech", id: "r1") == nil)
+            #expect(try await store.runs(id: "r1").map(\.tenant) == ["acme", "globex"])
+            var finished = run("globex", at: 2)
+            finished.status = .completed
+            try await store.updateRun(finished)
+            #expect(try await store.runStatus(tenant: "globex", id: "r1") == .completed)
+            #expect(try await store.runStatus(tenant: "acme", id: "r1") == .running)
+            #expect(try await store.openRuns().map(\.tenant) == ["acme"])
+            #expect(try await store.runs(WorkflowRunFilter(tenant: "acme")).map(\.tenant) == ["acme"])
+            #expect(try await store.runs(WorkflowRunFilter(tenant: "globex", before: "r1")).isEmpty)
+
+            let first = WorkflowEvent(kind: .runStarted, at: Fixtures.epoch, sequence: 1)
+            let second = WorkflowEvent(kind: .stepScheduled, at: Fixtures.epoch, step: "s0", sequence: 2)
+            try await store.appendHistory(tenant: "acme", runID: "r1", [first, second])
+            try await store.appendHistory(tenant: "globex", runID: "r1", [first])
+            await #expect(throws: StoreError.self) { try await store.appendHistory(tenant: "globex", runID: "r1", [first]) }
+            #expect(try await store.history(tenant: "acme", runID: "r1", after: 0, limit: 10).map(\.sequence) == [1, 2])
+            #expect(try await store.history(tenant: "globex", runID: "r1", after: 0, limit: 10).map(\.sequence) == [1])
+            #expect(try await store.history(tenant: "initech", runID: "r1", after: 0, limit: 10).isEmpty)
         }
     }
 

@@ -23,10 +23,10 @@ struct WorkflowStoreTests {
             await #expect(throws: StoreError.self) {
                 try await store.insertWorkflow(WorkflowRecord(name: "wf", version: 2, tenant: "default", definition: definition("wf"), createdAt: Fixtures.epoch))
             }
-            #expect(try await store.workflow(name: "wf", version: nil)?.version == 2)
-            #expect(try await store.workflow(name: "wf", version: 1)?.definition.steps.count == 1)
-            #expect(try await store.workflow(name: "wf", version: 3) == nil)
-            #expect(try await store.workflow(name: "missing", version: nil) == nil)
+            #expect(try await store.workflow(tenant: "default", name: "wf", version: nil)?.version == 2)
+            #expect(try await store.workflow(tenant: "default", name: "wf", version: 1)?.definition.steps.count == 1)
+            #expect(try await store.workflow(tenant: "default", name: "wf", version: 3) == nil)
+            #expect(try await store.workflow(tenant: "default", name: "missing", version: nil) == nil)
             #expect(try await store.workflows().map { "\($0.name)@\($0.version)" } == ["other@1", "wf@2"])
         }
     }
@@ -41,10 +41,10 @@ struct WorkflowStoreTests {
             done.status = .completed
             done.output = ["total": 3]
             try await store.updateRun(done)
-            #expect(try await store.run(id: "r1")?.output == ["total": 3])
-            #expect(try await store.runStatus(id: "r1") == .completed)
-            #expect(try await store.runStatus(id: "r2") == .running)
-            #expect(try await store.runStatus(id: "missing") == nil)
+            #expect(try await store.run(tenant: "default", id: "r1")?.output == ["total": 3])
+            #expect(try await store.runStatus(tenant: "default", id: "r1") == .completed)
+            #expect(try await store.runStatus(tenant: "default", id: "r2") == .running)
+            #expect(try await store.runStatus(tenant: "default", id: "missing") == nil)
             #expect(try await store.runs(WorkflowRunFilter(workflow: "wf", limit: 2)).map(\.id) == ["r4", "r3"])
             #expect(try await store.runs(WorkflowRunFilter(workflow: "wf", before: "r3", limit: 2)).map(\.id) == ["r2", "r1"])
             #expect(try await store.runs(WorkflowRunFilter(status: .completed)).map(\.id) == ["r1"])
@@ -58,15 +58,15 @@ struct WorkflowStoreTests {
             func event(_ sequence: Int, _ kind: WorkflowEvent.Kind = .stepScheduled) -> WorkflowEvent {
                 WorkflowEvent(kind: kind, at: Fixtures.epoch, step: "s", item: sequence, attempt: 1, taskID: "t\(sequence)", data: ["i": .int(sequence)], sequence: sequence)
             }
-            try await store.appendHistory(runID: "r", [event(1, .runStarted)])
-            try await store.appendHistory(runID: "r", (2...1_200).map { event($0) })
-            try await store.appendHistory(runID: "other", [event(1, .runStarted)])
-            await #expect(throws: StoreError.self) { try await store.appendHistory(runID: "r", [event(1200)]) }
-            let all = try await store.history(runID: "r", after: 0, limit: 10_000)
+            try await store.appendHistory(tenant: "default", runID: "r", [event(1, .runStarted)])
+            try await store.appendHistory(tenant: "default", runID: "r", (2...1_200).map { event($0) })
+            try await store.appendHistory(tenant: "default", runID: "other", [event(1, .runStarted)])
+            await #expect(throws: StoreError.self) { try await store.appendHistory(tenant: "default", runID: "r", [event(1200)]) }
+            let all = try await store.history(tenant: "default", runID: "r", after: 0, limit: 10_000)
             #expect(all.map(\.sequence) == Array(1...1_200))
             #expect(all[5] == event(6))
-            #expect(try await store.history(runID: "r", after: 1_190, limit: 5).map(\.sequence) == [1_191, 1_192, 1_193, 1_194, 1_195])
-            #expect(try await store.history(runID: "missing", after: 0, limit: 10).isEmpty)
+            #expect(try await store.history(tenant: "default", runID: "r", after: 1_190, limit: 5).map(\.sequence) == [1_191, 1_192, 1_193, 1_194, 1_195])
+            #expect(try await store.history(tenant: "default", runID: "missing", after: 0, limit: 10).isEmpty)
         }
     }
 }

@@ -38,13 +38,43 @@ public struct ListResponse<Item: Codable & Sendable>: Codable, Sendable {
 
 /// `GET /health` on manager and node.
 public struct HealthResponse: Codable, Sendable, Hashable {
+    /// `ok`, or `degraded` while the manager's store refuses writes.
     public var status: String
     public var role: String
     public var version: String
-    public init(status: String = "ok", role: String, version: String = DroverVersion.string) {
+    /// The manager's store (absent on a node).
+    public var store: StoreHealthView?
+
+    public init(status: String = "ok", role: String, version: String = DroverVersion.string, store: StoreHealthView? = nil) {
         self.status = status
         self.role = role
         self.version = version
+        self.store = store
+    }
+}
+
+/// Whether the manager's store takes writes, in `GET /health`.
+public struct StoreHealthView: Codable, Sendable, Hashable {
+    /// `ok` or `failing`.
+    public var status: String
+    /// When writes started failing.
+    public var failingSince: Date?
+    /// Why the last write failed (such as `database or disk is full`).
+    public var error: String?
+    /// Writes refused since the manager started.
+    public var failedWrites: Int
+
+    public init(status: String, failingSince: Date? = nil, error: String? = nil, failedWrites: Int = 0) {
+        self.status = status
+        self.failingSince = failingSince
+        self.error = error
+        self.failedWrites = failedWrites
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case status, error
+        case failingSince = "failing_since"
+        case failedWrites = "failed_writes"
     }
 }
 

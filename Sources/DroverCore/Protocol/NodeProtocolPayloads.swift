@@ -188,6 +188,11 @@ public enum NodeProtocol {
         }
     }
 
+    /// What identifies one task on a node: its agent and its id together. Task ids are per
+    /// tenant, and a shared node runs agents of several tenants, so two of its agents may each
+    /// get a task with the same id; an agent belongs to one tenant, so the pair is unique.
+    public static func deliveryKey(agentID: String, taskID: String) -> String { "\(agentID)/\(taskID)" }
+
     /// Run one task on one agent.
     public struct TaskRun: Codable, Sendable, Hashable {
         public var taskID: String

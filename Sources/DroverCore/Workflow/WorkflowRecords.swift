@@ -76,7 +76,7 @@ public struct WorkflowRunFilter: Sendable, Hashable {
     public var workflow: String?
     public var status: WorkflowRunStatus?
     public var tenant: String?
-    /// Only runs created before the run with this id (paging, newest first).
+    /// Only runs created before the run with this id, of `tenant` when it is set (paging, newest first).
     public var before: String?
     public var limit: Int
 

@@ -39,6 +39,17 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
         return APIError(.unprocessableContent, code: "invalid_workflow", "\(first.description)\(more)", path: first.path, problems: all)
     }
 
+    /// 503 while the store refuses writes (disk full, I/O error, database away): retry later.
+    static func storeUnavailable(_ detail: String) -> APIError {
+        APIError(
+            .serviceUnavailable, code: "store_unavailable", "the store cannot take writes now (\(detail.prefix(300))); retry later",
+            headers: [.retryAfter: "\(retryAfterSeconds)"]
+        )
+    }
+
+    /// Seconds a client is told to wait before retrying a call the store refused.
+    static let retryAfterSeconds = 5
+
     static func badRequest(_ message: String) -> APIError {
         APIError(.badRequest, code: "invalid_request", message)
     }

@@ -39,7 +39,7 @@ struct AgentRoutes: Sendable {
             let body = try await JSONResponse.decode(TaskSubmitRequest.self, from: request, context: context)
             let task = try await controller.submitTask(agentID: id, request: body)
             guard wait else { return try JSONResponse.make(task, status: .accepted) }
-            let waited = try await controller.awaitTask(id: task.id, timeout: .seconds(task.timeoutSeconds)) ?? task
+            let waited = try await controller.awaitTask(tenant: task.tenant, id: task.id, timeout: .seconds(task.timeoutSeconds)) ?? task
             return try JSONResponse.make(waited, status: waited.status.isFinal ? .ok : .accepted)
         }
         group.get("agents/:id/tasks") { request, context in

@@ -5,10 +5,11 @@ import Hummingbird
 import Logging
 
 /// Appends every mutating call (POST, PUT, PATCH, DELETE) that got past authentication to the
-/// audit log: who, what, when, and the status answered, errors included.
+/// audit log: who, what, when, and the status answered, errors included. Entries the store
+/// refuses wait in `AuditLog` and are written once it takes writes again.
 struct AuditMiddleware: RouterMiddleware {
     typealias Context = ManagerRequestContext
-    let store: any Store
+    let log: AuditLog
 
     static func isMutating(_ method: HTTPRequest.Method) -> Bool {
         [.post, .put, .patch, .delete].contains(method)
@@ -16,6 +17,8 @@ struct AuditMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard Self.isMutating(request.method) else { return try await next(request, context) }
+        // Too many entries wait for the store already: the call is refused before it runs.
+        guard !log.isFull else { throw APIError.storeUnavailable("\(log.pendingCount) audit entries wait for the store") }
         let at = Date()
         do {
             let response = try await next(request, context)
@@ -25,19 +28,14 @@ struct AuditMiddleware: RouterMiddleware {
             await record(request, context: context, at: at, status: error.status.code)
             throw error
         } catch {
-            await record(request, context: context, at: at, status: 500)
+            await record(request, context: context, at: at, status: isStoreUnavailable(error) ? 503 : 500)
             throw error
         }
     }
 
     private func record(_ request: Request, context: Context, at: Date, status: Int) async {
-        let entry = AuditEntry(
+        await log.record(AuditEntry(
             at: at, principal: context.principal, remote: context.remoteAddress?.ipAddress, method: request.method.rawValue, path: String(request.uri.path.prefix(512)), status: status
-        )
-        do {
-            try await store.appendAudit(entry)
-        } catch {
-            context.logger.error("could not write an audit entry", metadata: ["action": "\(entry.action)", "error": "\(error)"])
-        }
+        ))
     }
 }

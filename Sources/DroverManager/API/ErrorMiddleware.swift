@@ -1,9 +1,11 @@
 import DroverCore
+import DroverStore
 import Hummingbird
 import Logging
 
 /// Makes every failure a JSON error body: API errors as they are, Hummingbird's own errors
-/// (no such route, body too large) with a code, and anything unexpected as a logged 500.
+/// (no such route, body too large) with a code, a store that refuses writes as a 503 with
+/// `Retry-After`, and anything unexpected as a logged 500.
 /// A path the API has, asked with a method it does not take, is a 405 with `Allow`.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = ManagerRequestContext
@@ -42,6 +44,9 @@ struct ErrorMiddleware: RouterMiddleware {
                 message = error.status.reasonPhrase
             }
             throw APIError(error.status, code: code, message, headers: (error as? HTTPError)?.headers ?? [:])
+        } catch let error as StoreError where error.isUnavailable {
+            context.logger.warning("store unavailable", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            throw APIError.storeUnavailable("\(error)")
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
             throw APIError(.internalServerError, code: "internal", "internal error; see the manager log")

@@ -1,14 +1,17 @@
 import DroverCore
 import DroverStore
+import DroverYAML
 import Foundation
 import Hummingbird
 import Yams
 
 /// `/api/v1/workflows...`: definitions, runs, their histories, signals and cancellation.
 ///
-/// A tenant caller sees only its own workflows and runs (another tenant's answer 404 like
-/// unknown ones); what it registers and runs belongs to its tenant. An admin registers for
-/// `?tenant=NAME` (default `default`).
+/// Workflow names and run ids are per tenant: two tenants may each have a workflow `etl` and a
+/// run `r1`. A tenant caller sees only its own workflows and runs (another tenant's answer 404
+/// like unknown ones); what it registers and runs belongs to its tenant. An admin registers for
+/// `?tenant=NAME` (default `default`) and addresses a name or run id in `?tenant=NAME`, or
+/// without it in the one tenant that has it (`TenantScope`).
 struct WorkflowRoutes: Sendable {
     let engine: WorkflowEngine
 
@@ -40,22 +43,22 @@ struct WorkflowRoutes: Sendable {
             let runs = try await engine.store.runs(filter)
             return try JSONResponse.make(RunPage(items: runs, next: runs.count == filter.limit ? runs.last?.id : nil))
         }
-        group.get("runs/:id") { _, context in
-            let id = try await visibleRun(context)
-            guard let view = try await engine.view(runID: id) else { throw APIError.notFound("run", id) }
+        group.get("runs/:id") { request, context in
+            let id = try await visibleRun(request, context)
+            guard let view = try await engine.view(runID: id) else { throw APIError.notFound("run", id.id) }
             return try JSONResponse.make(view)
         }
         group.get("runs/:id/history") { request, context in
-            let id = try await visibleRun(context)
+            let id = try await visibleRun(request, context)
             let (after, limit) = try Paging.read(request, defaultLimit: 1_000, maxLimit: 10_000)
-            return try JSONResponse.make(ListResponse(items: try await engine.store.history(runID: id, after: after, limit: limit)))
+            return try JSONResponse.make(ListResponse(items: try await engine.store.history(tenant: id.tenant, runID: id.id, after: after, limit: limit)))
         }
-        group.post("runs/:id/cancel") { _, context in
-            let id = try await visibleRun(context)
+        group.post("runs/:id/cancel") { request, context in
+            let id = try await visibleRun(request, context)
             return try JSONResponse.make(try await engine.cancel(runID: id), status: .accepted)
         }
         group.post("runs/:id/signal/:name") { request, context in
-            let id = try await visibleRun(context)
+            let id = try await visibleRun(request, context)
             let name = try context.parameters.require("name")
             let payload = try await JSONResponse.decodeOptional(JSONValue.self, from: request, context: context) ?? .null
             return try JSONResponse.make(try await engine.signal(runID: id, name: name, payload: payload), status: .accepted)
@@ -63,9 +66,7 @@ struct WorkflowRoutes: Sendable {
         group.get(":name") { request, context in
             let name = try context.parameters.require("name")
             let version = try Query.optionalInt(request, "version", in: 1...Int.max)
-            guard let record = try context.caller.visible(try await engine.store.workflow(name: name, version: version)) else {
-                throw APIError.notFound("workflow", name)
-            }
+            let record = try await engine.workflow(name: name, version: version, scope: try TenantScope(request, context: context))
             return try JSONResponse.make(record.redacted)
         }
         group.post(":name/runs") { request, context in
@@ -73,22 +74,21 @@ struct WorkflowRoutes: Sendable {
             let wait = try Query.bool(request, "wait")
             let limit = try Query.seconds(request, "timeout_s", in: 0...3_600) ?? 60
             let body = try await JSONResponse.decodeOptional(WorkflowRunRequest.self, from: request, context: context) ?? WorkflowRunRequest()
-            let run = try await engine.startRun(workflow: name, request: body, caller: try context.caller)
+            let run = try await engine.startRun(workflow: name, request: body, scope: try TenantScope(request, context: context))
             guard wait else { return try JSONResponse.make(run, status: .created) }
             let deadline = ContinuousClock.now + .milliseconds(Int64(limit * 1_000))
-            while ContinuousClock.now < deadline, try await engine.store.runStatus(id: run.id) == .running {
+            while ContinuousClock.now < deadline, try await engine.store.runStatus(tenant: run.tenant, id: run.id) == .running {
                 try await Task.sleep(for: .milliseconds(50))
             }
-            guard let view = try await engine.view(runID: run.id) else { throw APIError.notFound("run", run.id) }
+            guard let view = try await engine.view(runID: RunKey(run)) else { throw APIError.notFound("run", run.id) }
             return try JSONResponse.make(view, status: view.status.isFinal ? .ok : .accepted)
         }
     }
 
-    /// The run named in the path when the caller may see it; 404 otherwise (unknown and foreign alike).
-    private func visibleRun(_ context: ManagerRequestContext) async throws -> String {
+    /// The run named in the path, in the caller's tenant (an admin's `?tenant=`); 404 otherwise (unknown and foreign alike).
+    private func visibleRun(_ request: Request, _ context: ManagerRequestContext) async throws -> RunKey {
         let id = try context.parameters.require("id")
-        guard try context.caller.visible(try await engine.store.run(id: id)) != nil else { throw APIError.notFound("run", id) }
-        return id
+        return RunKey(try await engine.run(id: id, scope: try TenantScope(request, context: context)))
     }
 
     /// Reads a definition sent as JSON or (with a YAML content type) YAML. Fields Drover does
@@ -101,12 +101,20 @@ struct WorkflowRoutes: Sendable {
             return try JSONResponse.decode(WorkflowDefinition.self, from: data)
         }
         let text = String(decoding: data, as: UTF8.self)
-        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw APIError.badRequest("request body is empty; expected a workflow") }
+        let root: Node?
+        do {
+            // Within limits: an alias bomb or deep nesting is refused before anything is built from it.
+            root = try BoundedYAML.compose(text)
+        } catch let error as YAMLReadError {
+            let code = error.kind == .syntax ? "invalid_yaml" : "yaml_too_large"
+            throw APIError(.badRequest, code: code, "body is not valid YAML: \(String(describing: error).prefix(300))")
+        }
+        guard let root else { throw APIError.badRequest("request body is empty; expected a workflow") }
         do {
             // Only the field names are read from this copy: the definition itself is decoded
             // from the YAML, where each field's own type decides how a scalar reads.
-            if let document = try? YAMLDecoder().decode(JSONValue.self, from: text) { try rejectUnknownFields(document) }
-            return try YAMLDecoder().decode(WorkflowDefinition.self, from: text)
+            if let document = try? BoundedYAML.decode(JSONValue.self, from: root) { try rejectUnknownFields(document) }
+            return try BoundedYAML.decode(WorkflowDefinition.self, from: root)
         } catch let error as APIError {
             throw error
         } catch let error as DecodingError {

@@ -74,8 +74,8 @@ public struct DroverManagerApp: Sendable {
         let limiter = RateLimiter(rate: configuration.rateLimit, burst: configuration.rateBurst)
         router.add(middleware: AuthMiddleware(authenticator: authenticator, limiter: limiter))
         router.add(middleware: RateLimitMiddleware(limiter: limiter))
-        router.add(middleware: AuditMiddleware(store: opened.store))
-        router.get("health") { _, _ in try JSONResponse.make(HealthResponse(role: "manager")) }
+        router.add(middleware: AuditMiddleware(log: controller.auditLog))
+        router.get("health") { _, _ in try JSONResponse.make(controller.health) }
         router.get("api/v1/openapi.json") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json; charset=utf-8"],

@@ -15,6 +15,10 @@ public struct ManagerConfiguration: Sendable {
     public var heartbeatInterval: Duration
     /// Silence after which a node is `down` and its agents are placed elsewhere.
     public var heartbeatGrace: Duration
+    /// After the manager starts, how long nodes have to reconnect before their silence counts:
+    /// a node is `down` only after this plus `heartbeatGrace` without a heartbeat. It covers a
+    /// node's reconnect backoff (5 s at most), so the manager's own restart moves no agent.
+    public var reconnectGrace: Duration = .seconds(10)
     /// How often the reconciler, liveness check and task dispatcher run.
     public var reconcileInterval: Duration
     /// Largest WebSocket frame accepted, in bytes.
@@ -92,6 +96,9 @@ public struct ManagerConfiguration: Sendable {
         guard heartbeatInterval > .zero else { throw ConfigurationError("--heartbeat-interval must be positive") }
         guard heartbeatGrace > heartbeatInterval else {
             throw ConfigurationError("--heartbeat-grace must be longer than --heartbeat-interval")
+        }
+        guard reconnectGrace >= .zero, reconnectGrace <= .seconds(3_600) else {
+            throw ConfigurationError("--reconnect-grace must be between 0 and 3600 seconds")
         }
         guard cpuOvercommit >= 1, cpuOvercommit <= 100 else { throw ConfigurationError("--cpu-overcommit must be between 1 and 100") }
         guard maxFailovers >= 0 else { throw ConfigurationError("--max-failovers may not be negative") }

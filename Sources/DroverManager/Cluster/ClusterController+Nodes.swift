@@ -102,7 +102,12 @@ extension ClusterController {
         // A heartbeat with impossible figures keeps the last good ones.
         if heartbeat.resources.isWithinLimits { node.resources = heartbeat.resources }
         node.lastHeartbeat = now
-        try await store.upsertNode(node)
+        do {
+            try await store.upsertNode(node)
+        } catch where isStoreUnavailable(error) {
+            // Liveness reads heartbeats from memory (`NodeSessions`); the record catches up once the store takes writes.
+            logger.debug("heartbeat not recorded: the store refuses writes", metadata: ["node": "\(nodeID)", "error": "\(error)"])
+        }
     }
 
     private func agentStatusReceived(_ report: NodeProtocol.AgentStatusReport, from nodeID: String) async throws {

@@ -20,7 +20,7 @@ extension ClusterController {
             guard NodeIdentity.isValidName(taskID) else {
                 throw APIError.badRequest("task_id '\(taskID.prefix(64))' is invalid: use 1 to 128 letters, digits, '.', '_' or '-'")
             }
-            if let existing = try await store.task(id: taskID) {
+            if let existing = try await store.task(tenant: agent.tenant, id: taskID) {
                 guard existing.agentID == agentID else {
                     throw APIError(.conflict, code: "task_exists", "task '\(taskID)' already exists for another agent")
                 }
@@ -35,20 +35,26 @@ extension ClusterController {
         try await store.insertTask(task)
         metrics.tasksSubmitted.increment()
         try await dispatch(task, agent: agent, reported: await sessions.reported[agent.nodeID ?? ""] ?? [])
-        return try await store.task(id: task.id) ?? task
+        return try await store.task(tenant: task.tenant, id: task.id) ?? task
     }
 
-    /// Waits until the task is final or `timeout` passes, then returns it as stored.
-    func awaitTask(id: String, timeout: Duration) async throws -> TaskRecord? {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            guard let task = try await store.task(id: id) else { return nil }
-            let remaining = deadline - ContinuousClock.now
-            if task.status.isFinal || remaining <= .zero { return task }
-            if let finished = await waiters.wait(for: id, timeout: min(remaining, .milliseconds(500))) {
-                return finished
-            }
+    /// Waits until the tenant's task is final or `timeout` passes, then returns it as stored.
+    /// The waiter is armed before the task is read, so a result landing in between wakes it at once.
+    func awaitTask(tenant: String, id: String, timeout: Duration) async throws -> TaskRecord? {
+        let ticket = await waiters.arm(tenant: tenant, id: id)
+        let task: TaskRecord?
+        do {
+            task = try await store.task(tenant: tenant, id: id)
+        } catch {
+            await waiters.disarm(tenant: tenant, id: id, ticket: ticket)
+            throw error
         }
+        guard let task, !task.status.isFinal, timeout > .zero else {
+            await waiters.disarm(tenant: tenant, id: id, ticket: ticket)
+            return task
+        }
+        if let finished = await waiters.wait(tenant: tenant, id: id, ticket: ticket, timeout: timeout) { return finished }
+        return try await store.task(tenant: tenant, id: id) ?? task
     }
 
     /// Sends every open task whose agent runs now; finishes those past their deadline.
@@ -80,7 +86,7 @@ extension ClusterController {
         }
         guard let nodeID = agent.nodeID,
             reported.contains(where: { $0.agentID == agent.id && $0.generation == agent.generation && $0.status == .running }),
-            await !sessions.isDispatched(taskID: task.id, nodeID: nodeID)
+            await !sessions.isDispatched(agentID: agent.id, taskID: task.id, nodeID: nodeID)
         else { return }
         var sent = task
         sent.status = .dispatched
@@ -101,14 +107,21 @@ extension ClusterController {
 
     /// The first result from the current generation wins; the rest are dropped.
     func taskResultReceived(_ result: NodeProtocol.TaskResult, from nodeID: String) async throws {
-        await sessions.settle(taskID: result.taskID, nodeID: nodeID)
+        await sessions.settle(agentID: result.agentID, taskID: result.taskID, nodeID: nodeID)
         if result.rejected == true {
             logger.debug("node did not run task; it will be sent again", metadata: ["task": "\(result.taskID)", "node": "\(nodeID)", "error": "\(result.error ?? "-")"])
             return
         }
-        guard let task = try await store.task(id: result.taskID), task.agentID == result.agentID else { return }
+        // Task ids are per tenant: the task is the one of the agent's tenant (an agent belongs to one).
+        let agent = try await store.agent(id: result.agentID)
+        let found = if let agent {
+            try await store.task(tenant: agent.tenant, id: result.taskID)
+        } else {
+            try await store.tasks(id: result.taskID).first { $0.agentID == result.agentID }
+        }
+        guard let task = found, task.agentID == result.agentID else { return }
         // Fencing first: a copy the agent has moved away from never gets a say, answered task or not.
-        guard let agent = try await store.agent(id: task.agentID), agent.nodeID == nodeID, agent.generation == result.generation else {
+        guard let agent, agent.nodeID == nodeID, agent.generation == result.generation else {
             logger.warning("result from a stale copy rejected", metadata: ["task": "\(result.taskID)", "node": "\(nodeID)", "generation": "\(result.generation)"])
             metrics.fencedFrames.increment()
             return

@@ -19,17 +19,17 @@ extension ClusterController {
         do {
             try await store.insertTask(task)
         } catch StoreError.duplicate {
-            return try await store.task(id: id) ?? task
+            return try await store.task(tenant: agent.tenant, id: id) ?? task
         }
         metrics.tasksSubmitted.increment()
         try await dispatch(task, agent: agent, reported: await sessions.reported[agent.nodeID ?? ""] ?? [])
         return task
     }
 
-    /// Marks a workflow task that is still open `cancelled`, so it is not sent again (its run
-    /// ended). A result that arrives later from a node finds it final and is dropped.
-    func cancelWorkflowTask(id: String, reason: String) async {
-        guard let task = try? await store.task(id: id), !task.status.isFinal else { return }
+    /// Marks a workflow task of `tenant` that is still open `cancelled`, so it is not sent again
+    /// (its run ended). A result that arrives later from a node finds it final and is dropped.
+    func cancelWorkflowTask(tenant: String, id: String, reason: String) async {
+        guard let task = try? await store.task(tenant: tenant, id: id), !task.status.isFinal else { return }
         var done = task
         done.status = .cancelled
         done.error = reason

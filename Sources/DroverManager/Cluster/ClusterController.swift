@@ -28,6 +28,10 @@ public final class ClusterController: Sendable {
 
     /// Seals agent secrets for the store and opens them for `agent.start`.
     let secrets: SecretBox
+    /// Whether the store takes writes (for `/health`, the metric and the loops' backoff).
+    let storeHealth: StoreHealth
+    /// The audit log's writer (entries the store refused wait there).
+    let auditLog: AuditLog
 
     public init(
         store: any Store, configuration: ManagerConfiguration, logger: Logger, secrets: SecretBox = SecretBox(key: .init(size: .bits256)),
@@ -38,6 +42,10 @@ public final class ClusterController: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.startedAt = now
+        self.storeHealth = (store as? any StoreHealthReporting)?.health ?? StoreHealth()
+        self.auditLog = AuditLog(store: store, logger: logger)
+        let failures = metrics.storeWriteFailures
+        storeHealth.onFailure { failures.increment() }
         self.reconciler = Mutex(Reconciler(scheduler: Scheduler(cpuOvercommit: configuration.cpuOvercommit), maxFailovers: configuration.maxFailovers))
     }
 
@@ -64,29 +72,49 @@ public final class ClusterController: Sendable {
     // MARK: Periodic work
 
     /// One pass of everything periodic: liveness, reconciliation, task dispatch and timeouts.
-    func tick() async {
-        do {
-            try await checkLiveness()
-            try await reconcile()
-            try await dispatchOpenTasks()
-        } catch {
-            logger.error("cluster tick failed", metadata: ["error": "\(error)"])
-        }
+    /// Throws what stopped the pass (the loop backs off while the store is unavailable).
+    func tick() async throws {
+        try await checkLiveness()
+        try await reconcile()
+        try await dispatchOpenTasks()
     }
 
     /// Marks late nodes `suspect` and silent ones `down`.
+    ///
+    /// Silence is measured from the newer of the heartbeat stored for the node and the last frame
+    /// heard on its session (in memory, so a store that refuses writes never makes a live node
+    /// look silent). A node not heard from since this manager started is measured from the end
+    /// of the reconnect window instead (`reconnectGrace` after the start), so nodes backing off
+    /// while the manager was away are not declared down for the manager's own absence.
     func checkLiveness(now: Date = Date()) async throws {
         let nodes = try await store.nodes()
-        let observations = nodes.filter { $0.status != .down }.map {
-            NodeLiveness.Observation(nodeID: $0.id, status: $0.status, lastSeen: max($0.lastHeartbeat, startedAt))
+        let heard = await sessions.lastSeen
+        let reconnectDeadline = startedAt.addingTimeInterval(NodeLiveness.seconds(configuration.reconnectGrace))
+        var lastSeen: [String: Date] = [:]
+        let observations = nodes.filter { $0.status != .down }.map { node in
+            let seen: Date
+            if let recent = heard[node.id] {
+                seen = max(node.lastHeartbeat, recent)
+            } else if node.lastHeartbeat < startedAt {
+                seen = reconnectDeadline  // not heard from since this manager started
+            } else {
+                seen = node.lastHeartbeat
+            }
+            lastSeen[node.id] = seen
+            return NodeLiveness.Observation(nodeID: node.id, status: node.status, lastSeen: seen)
         }
         for transition in liveness.evaluate(observations, now: now) {
-            try await planLock.withLock {
-                guard var node = try await store.node(id: transition.nodeID), node.status == transition.from else { return }
+            let evaluatedFrom = lastSeen[transition.nodeID] ?? .distantPast
+            let changed: Bool = try await planLock.withLock {
+                guard var node = try await store.node(id: transition.nodeID), node.status == transition.from else { return false }
+                // A heartbeat that arrived since the evaluation keeps the node as it is.
+                if let recent = await sessions.lastSeen[transition.nodeID], recent > evaluatedFrom { return false }
                 node.status = transition.to
                 try await store.upsertNode(node)
+                return true
             }
-            let silence = String(format: "%.1f", now.timeIntervalSince(max(nodes.first { $0.id == transition.nodeID }?.lastHeartbeat ?? now, startedAt)))
+            guard changed else { continue }
+            let silence = String(format: "%.1f", now.timeIntervalSince(lastSeen[transition.nodeID] ?? now))
             if transition.to == .down {
                 logger.warning("node is down", metadata: ["node": "\(transition.nodeID)", "silence_s": "\(silence)"])
                 await sessions.disconnect(nodeID: transition.nodeID)
@@ -244,5 +272,17 @@ public final class ClusterController: Sendable {
             await sessions.send(.agentStop(.init(agentID: updated.id, generation: updated.generation, reason: "undeployed")), to: nodeID)
         }
         return updated
+    }
+}
+
+extension ClusterController {
+    /// `GET /health`: `degraded` while the store refuses writes (the manager still serves reads,
+    /// heartbeats and running agents; calls that must write answer 503).
+    var health: HealthResponse {
+        let status = storeHealth.status
+        let store = StoreHealthView(
+            status: status.isFailing ? "failing" : "ok", failingSince: status.failingSince, error: status.lastError, failedWrites: status.failedWrites
+        )
+        return HealthResponse(status: status.isFailing ? "degraded" : "ok", role: "manager", store: store)
     }
 }

@@ -12,6 +12,8 @@ struct ManagerMetrics: Sendable {
     let nodesMarkedDown = Counter(label: "drover_manager_nodes_marked_down_total")
     let nodeSessions = Counter(label: "drover_manager_node_sessions_total")
     let fencedFrames = Counter(label: "drover_manager_fenced_frames_total")
+    /// Writes the store refused (disk full, I/O error, database away).
+    let storeWriteFailures = Counter(label: "drover_manager_store_write_failures_total")
     let taskLatency = Metrics.Timer(label: "drover_manager_task_latency_seconds")
 
     func taskFinished(_ task: TaskRecord) {

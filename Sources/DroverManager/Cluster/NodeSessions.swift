@@ -12,7 +12,8 @@ actor NodeSessions {
         let credential: String?
         var lastSeen: Date
         var reported: [NodeProtocol.RunningAgent]
-        /// Tasks sent on this session and not yet answered.
+        /// Tasks sent on this session and not yet answered, by `deliveryKey` (task ids are per
+        /// tenant, and a shared node runs agents of several tenants).
         var dispatched: Set<String> = []
     }
 
@@ -86,20 +87,21 @@ actor NodeSessions {
 
     /// Sends `task.run` unless this session already carries the task.
     func dispatch(_ run: NodeProtocol.TaskRun, to nodeID: String) -> Bool {
-        guard var session = sessions[nodeID], !session.dispatched.contains(run.taskID) else { return false }
+        let key = NodeProtocol.deliveryKey(agentID: run.agentID, taskID: run.taskID)
+        guard var session = sessions[nodeID], !session.dispatched.contains(key) else { return false }
         guard case .enqueued = session.outbound.yield(.taskRun(run)) else { return false }
-        session.dispatched.insert(run.taskID)
+        session.dispatched.insert(key)
         sessions[nodeID] = session
         return true
     }
 
     /// The task is answered (or rejected): it may be sent again later.
-    func settle(taskID: String, nodeID: String) {
-        sessions[nodeID]?.dispatched.remove(taskID)
+    func settle(agentID: String, taskID: String, nodeID: String) {
+        sessions[nodeID]?.dispatched.remove(NodeProtocol.deliveryKey(agentID: agentID, taskID: taskID))
     }
 
-    func isDispatched(taskID: String, nodeID: String) -> Bool {
-        sessions[nodeID]?.dispatched.contains(taskID) ?? false
+    func isDispatched(agentID: String, taskID: String, nodeID: String) -> Bool {
+        sessions[nodeID]?.dispatched.contains(NodeProtocol.deliveryKey(agentID: agentID, taskID: taskID)) ?? false
     }
 
     var connected: Set<String> { Set(sessions.keys) }

@@ -3,33 +3,31 @@ import Foundation
 
 /// Lets API calls with `?wait=true` sleep until a task is final or their time is up.
 ///
-/// A wake-up can be missed if the task finishes between the caller's store read and its
-/// `wait`; callers therefore wait in short slices and read the store again between them.
-actor TaskWaiters {
-    private var waiters: [String: [UUID: CheckedContinuation<TaskRecord?, Never>]] = [:]
+/// Callers `arm` before they read the task, so a result that lands between that read and
+/// `wait` is not missed (see `CompletionWaiters`): a finished task answers its waiter at once.
+struct TaskWaiters: Sendable {
+    private let waiters = CompletionWaiters<String, TaskRecord>()
 
-    /// Waits up to `timeout` for `taskID` to finish; `nil` when the time ran out.
-    func wait(for taskID: String, timeout: Duration) async -> TaskRecord? {
-        let waiterID = UUID()
-        let timer = Task {
-            try? await Task.sleep(for: timeout)
-            self.resolve(taskID: taskID, waiterID: waiterID, with: nil)
-        }
-        defer { timer.cancel() }
-        return await withCheckedContinuation { continuation in
-            waiters[taskID, default: [:]][waiterID] = continuation
-        }
+    /// Task ids are per tenant.
+    static func key(tenant: String, id: String) -> String { "\(tenant)/\(id)" }
+
+    /// Registers interest in the tenant's task `id`; call before reading it.
+    func arm(tenant: String, id: String) async -> UUID {
+        await waiters.arm(Self.key(tenant: tenant, id: id))
+    }
+
+    /// Gives up a ticket (the task was final when read, or the read failed).
+    func disarm(tenant: String, id: String, ticket: UUID) async {
+        await waiters.disarm(Self.key(tenant: tenant, id: id), ticket: ticket)
+    }
+
+    /// Waits up to `timeout` for the task to finish; `nil` when the time ran out.
+    func wait(tenant: String, id: String, ticket: UUID, timeout: Duration) async -> TaskRecord? {
+        await waiters.wait(Self.key(tenant: tenant, id: id), ticket: ticket, timeout: timeout)
     }
 
     /// Wakes every waiter of a task that became final.
-    func finished(_ task: TaskRecord) {
-        guard let waiting = waiters.removeValue(forKey: task.id) else { return }
-        for continuation in waiting.values { continuation.resume(returning: task) }
-    }
-
-    private func resolve(taskID: String, waiterID: UUID, with task: TaskRecord?) {
-        guard let continuation = waiters[taskID]?.removeValue(forKey: waiterID) else { return }
-        if waiters[taskID]?.isEmpty == true { waiters[taskID] = nil }
-        continuation.resume(returning: task)
+    func finished(_ task: TaskRecord) async {
+        await waiters.finished(Self.key(tenant: task.tenant, id: task.id), task)
     }
 }

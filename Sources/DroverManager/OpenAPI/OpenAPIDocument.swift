@@ -30,7 +30,7 @@ public enum OpenAPIDocument {
             var response: [String: JSONValue] = [
                 "description": .string(description), "content": ["application/json": ["schema": OAS.ref("ErrorBody")]],
             ]
-            if status == 429 { response["headers"] = ["Retry-After": ["description": "seconds to wait", "schema": ["type": "integer"]]] }
+            if status == 429 || status == 503 { response["headers"] = ["Retry-After": ["description": "seconds to wait", "schema": ["type": "integer"]]] }
             if status == 401 { response["headers"] = ["WWW-Authenticate": ["schema": ["type": "string"]]] }
             responses[errorResponseName(status)] = .object(response)
         }
@@ -75,6 +75,7 @@ public enum OpenAPIDocument {
         413: "the body is over the 1 MiB limit",
         422: "well-formed but cannot be done (nothing can place the agent, an invalid workflow)",
         429: "rate limited; retry after Retry-After seconds",
+        503: "the store cannot take writes now (disk full, I/O error, database away): code store_unavailable; retry after Retry-After seconds",
     ]
 
     /// `Error404` for 404.

@@ -63,12 +63,14 @@ struct OpenAPIOperation: Sendable {
 
     /// Every error status: the listed ones, plus what any call may answer (429; 401 and 403
     /// without an accepted API credential; 400 and 413 for a body; 404 for a path parameter,
-    /// and 405 when its value spells a sibling route, as `agents/deploy` for `agents/{id}`).
+    /// and 405 when its value spells a sibling route, as `agents/deploy` for `agents/{id}`; 503 for
+    /// a call that writes while the store refuses writes).
     var allErrors: Set<Int> {
         var statuses = Set(errors).union([429])
         if !isPublic { statuses.formUnion([401, 403]) }
         if body != nil { statuses.formUnion([400, 413]) }
         if !pathParameters.isEmpty { statuses.formUnion([404, 405]) }
+        if method != "GET", !isPublic { statuses.insert(503) }
         return statuses
     }
 
@@ -82,6 +84,12 @@ struct OpenAPIOperation: Sendable {
     static func query(_ name: String, _ schema: JSONValue, _ description: String) -> JSONValue {
         ["name": .string(name), "in": "query", "required": false, "description": .string(description), "schema": schema]
     }
+
+    /// `tenant=NAME` on a call that names a task, run or workflow (those are per tenant).
+    static let tenantScope = query(
+        "tenant", OAS.string(),
+        "admins: the tenant whose id or name this is (needed only when several tenants have it: 409 `ambiguous_id`); ignored for a tenant's token"
+    )
 
     /// `wait=true|false`.
     static let wait = query("wait", OAS.boolean, "true: answer once the result is final (or the time limit passes)")

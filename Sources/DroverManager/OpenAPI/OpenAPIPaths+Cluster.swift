@@ -77,8 +77,9 @@ extension OpenAPIDocument {
                 query: [
                     OpenAPIOperation.wait,
                     OpenAPIOperation.query("timeout_s", OAS.number(minimum: 0, maximum: 3_600), "with wait=true: longest wait (default: until the deadline)"),
+                    OpenAPIOperation.tenantScope,
                 ],
-                responses: [200: ("the task", OAS.ref("Task"))], errors: [400]
+                responses: [200: ("the task", OAS.ref("Task"))], errors: [400, 409]
             ),
             .init(
                 method: "GET", path: "/api/v1/events", summary: "Cluster events, oldest first (a tenant sees its own nodes' and agents')", tag: "cluster",

@@ -5,6 +5,8 @@ extension OpenAPIDocument {
     static var workflowOperations: [OpenAPIOperation] {
         let base = "/api/v1/workflows"
         let run = OAS.ref("WorkflowRunView")
+        // Names and run ids are per tenant; an admin names the tenant when several have one (409 `ambiguous_id` otherwise).
+        let tenant = OpenAPIOperation.tenantScope
         return [
             .init(
                 method: "POST", path: base, summary: "Register a workflow (a new version when it changed)", tag: "workflows",
@@ -25,31 +27,37 @@ extension OpenAPIDocument {
                 ],
                 responses: [200: ("a page of runs", OAS.ref("RunPage"))], errors: [400]
             ),
-            .init(method: "GET", path: "\(base)/runs/{id}", summary: "A run: state and every step", tag: "runs", responses: [200: ("the run", run)]),
+            .init(
+                method: "GET", path: "\(base)/runs/{id}", summary: "A run: state and every step", tag: "runs", query: [tenant],
+                responses: [200: ("the run", run)], errors: [409]
+            ),
             .init(
                 method: "GET", path: "\(base)/runs/{id}/history", summary: "A run's recorded transitions, oldest first", tag: "runs",
                 query: [
                     OpenAPIOperation.query("after", OAS.integer(minimum: 0), "only events after this sequence"),
-                    OpenAPIOperation.query("limit", OAS.integer(minimum: 1, maximum: 10_000), "most events (default 1000)"),
+                    OpenAPIOperation.query("limit", OAS.integer(minimum: 1, maximum: 10_000), "most events (default 1000)"), tenant,
                 ],
-                responses: [200: ("events", OAS.list(of: OAS.ref("WorkflowEvent")))], errors: [400]
+                responses: [200: ("events", OAS.list(of: OAS.ref("WorkflowEvent")))], errors: [400, 409]
             ),
-            .init(method: "POST", path: "\(base)/runs/{id}/cancel", summary: "Cancel a run", tag: "runs", responses: [202: ("cancelling", run)], errors: [409]),
+            .init(
+                method: "POST", path: "\(base)/runs/{id}/cancel", summary: "Cancel a run", tag: "runs", query: [tenant],
+                responses: [202: ("cancelling", run)], errors: [409]
+            ),
             .init(
                 method: "POST", path: "\(base)/runs/{id}/signal/{name}", summary: "Send a run a signal with an optional JSON payload", tag: "runs",
-                body: OAS.anyJSON("the payload (null when the body is empty)"), bodyRequired: false, responses: [202: ("received", run)], errors: [409],
-                pathSchemas: ["name": OAS.name("the signal", maxLength: 64)]
+                query: [tenant], body: OAS.anyJSON("the payload (null when the body is empty)"), bodyRequired: false, responses: [202: ("received", run)],
+                errors: [409], pathSchemas: ["name": OAS.name("the signal", maxLength: 64)]
             ),
             .init(
                 method: "GET", path: "\(base)/{name}", summary: "A registered workflow", tag: "workflows",
-                query: [OpenAPIOperation.query("version", OAS.integer(minimum: 1), "a version (default: the newest)")],
-                responses: [200: ("the workflow", OAS.ref("Workflow"))], errors: [400]
+                query: [OpenAPIOperation.query("version", OAS.integer(minimum: 1), "a version (default: the newest)"), tenant],
+                responses: [200: ("the workflow", OAS.ref("Workflow"))], errors: [400, 409]
             ),
             .init(
                 method: "POST", path: "\(base)/{name}/runs", summary: "Start a run", tag: "runs",
                 query: [
                     OpenAPIOperation.wait,
-                    OpenAPIOperation.query("timeout_s", OAS.number(minimum: 0, maximum: 3_600), "with wait=true: longest wait (default 60)"),
+                    OpenAPIOperation.query("timeout_s", OAS.number(minimum: 0, maximum: 3_600), "with wait=true: longest wait (default 60)"), tenant,
                 ],
                 body: OAS.ref("WorkflowRunRequest"), bodyRequired: false,
                 responses: [

@@ -16,7 +16,13 @@ extension OpenAPIDocument {
                     "problems": OAS.array(OAS.object(["path": OAS.string(), "message": OAS.string()], required: ["path", "message"])),
                 ], required: ["code", "message"]),
             ], required: ["error"], description: "Every error: {\"error\": {\"code\", \"message\"}}"),
-            "Health": OAS.object(["status": OAS.string(), "role": OAS.string(), "version": OAS.string()], required: ["status", "role", "version"]),
+            "Health": OAS.object([
+                "status": OAS.string("ok, or degraded while the store refuses writes", enum: ["ok", "degraded"]), "role": OAS.string(), "version": OAS.string(),
+                "store": OAS.object([
+                    "status": OAS.string(enum: ["ok", "failing"]), "failing_since": OAS.dateTime, "error": OAS.string(),
+                    "failed_writes": OAS.integer("writes refused since the manager started", minimum: 0),
+                ], required: ["status", "failed_writes"], description: "whether the store takes writes"),
+            ], required: ["status", "role", "version"]),
             "Resources": OAS.object(resourceFields, required: ["cpu", "memory_mb", "gpu"]),
             "ResourceRequest": OAS.object([
                 "cpu": OAS.number("CPU cores", minimum: 0, maximum: ResourceSpec.maxAmount),

@@ -62,17 +62,15 @@ public final class WorkflowEngine: Service, Sendable, CustomStringConvertible {
 
     // MARK: Definitions
 
-    /// Validates and stores a definition; an unchanged one keeps its version.
+    /// Validates and stores a definition; an unchanged one keeps its version. Names are per
+    /// tenant: another tenant's workflow of the same name is another workflow.
     func register(_ definition: WorkflowDefinition, tenant: String) async throws -> (WorkflowRecord, created: Bool) {
         let known = Set(try await store.workflows().filter { $0.tenant == tenant }.map(\.name))
         let problems = WorkflowValidator.problems(in: definition, knownWorkflows: known)
         if let first = problems.first {
             throw APIError.invalidWorkflow(first, all: problems)
         }
-        let current = try await store.workflow(name: definition.name, version: nil)
-        if let current, current.tenant != tenant {
-            throw APIError(.conflict, code: "workflow_name_taken", "the workflow name '\(definition.name)' is taken; choose another")
-        }
+        let current = try await store.workflow(tenant: tenant, name: definition.name, version: nil)
         // Pool agent configs may hold secrets: compared in clear, stored sealed (like deploys).
         if let current, (try? current.definition.mappingPoolConfigs { try controller.secrets.openSecrets(in: $0) }) == definition {
             return (current, false)
@@ -93,12 +91,9 @@ public final class WorkflowEngine: Service, Sendable, CustomStringConvertible {
 
     // MARK: Runs
 
-    /// Starts a run of the newest (or the given) version of a workflow.
-    func startRun(workflow name: String, request: WorkflowRunRequest, caller: Principal) async throws -> WorkflowRunRecord {
-        guard let workflow = caller.visible(try await store.workflow(name: name, version: request.version)) else {
-            if let version = request.version { throw APIError.notFound("workflow version", "\(name) v\(version)") }
-            throw APIError.notFound("workflow", name)
-        }
+    /// Starts a run of the newest (or the given) version of a workflow of the tenant in `scope`.
+    func startRun(workflow name: String, request: WorkflowRunRequest, scope: TenantScope) async throws -> WorkflowRunRecord {
+        let workflow = try await self.workflow(name: name, version: request.version, scope: scope)
         let input = request.input ?? .object([:])
         guard case .object = input else { throw APIError.badRequest("input must be a JSON object") }
         let problems = WorkflowValidator.inputProblems(input, schema: workflow.definition.inputSchema)
@@ -107,8 +102,8 @@ public final class WorkflowEngine: Service, Sendable, CustomStringConvertible {
             guard WorkflowValidator.isValidName(runID, maxLength: 96) else {
                 throw APIError.badRequest("run_id '\(runID.prefix(64))' is invalid: use 1 to 96 letters, digits, '.', '_' or '-'")
             }
-            if let existing = try await store.run(id: runID) {
-                guard existing.workflow == name, caller.canAccess(tenant: existing.tenant) else {
+            if let existing = try await store.run(tenant: workflow.tenant, id: runID) {
+                guard existing.workflow == name else {
                     throw APIError(.conflict, code: "run_exists", "run '\(runID)' exists for another workflow")
                 }
                 return existing
@@ -122,26 +117,52 @@ public final class WorkflowEngine: Service, Sendable, CustomStringConvertible {
         return try await ask { .start(record, workflow.definition, reply: $0) }
     }
 
+    /// One version (the newest when `version` is `nil`) of the workflow `name` in `scope`; 404 when there is none.
+    func workflow(name: String, version: Int?, scope: TenantScope) async throws -> WorkflowRecord {
+        let store = self.store
+        let what = version == nil ? "workflow" : "workflow version"
+        let shown = version.map { "\(name) v\($0)" } ?? name
+        return try await scope.find(
+            what, shown, tenantOf: \.tenant,
+            one: { try await store.workflow(tenant: $0, name: name, version: version) },
+            all: {
+                var found: [WorkflowRecord] = []
+                for tenant in try await store.workflows().filter({ $0.name == name }).map(\.tenant) {
+                    if let record = try await store.workflow(tenant: tenant, name: name, version: version) { found.append(record) }
+                }
+                return found
+            }
+        )
+    }
+
+    /// The run `id` in `scope`; 404 when there is none.
+    func run(id: String, scope: TenantScope) async throws -> WorkflowRunRecord {
+        let store = self.store
+        return try await scope.find(
+            "run", id, tenantOf: \.tenant, one: { try await store.run(tenant: $0, id: id) }, all: { try await store.runs(id: id) }
+        )
+    }
+
     /// A run as it is now, with every step.
-    func view(runID: String) async throws -> WorkflowRunView? {
+    func view(runID: RunKey) async throws -> WorkflowRunView? {
         if let live = try await ask({ WorkflowInput.view(runID: runID, reply: $0) }) { return live }
-        guard let record = try await store.run(id: runID) else { return nil }
-        guard let workflow = try await store.workflow(name: record.workflow, version: record.version) else {
+        guard let record = try await store.run(tenant: runID.tenant, id: runID.id) else { return nil }
+        guard let workflow = try await store.workflow(tenant: record.tenant, name: record.workflow, version: record.version) else {
             throw APIError(.conflict, code: "workflow_missing", "workflow '\(record.workflow)' version \(record.version) is no longer stored")
         }
-        let history = try await store.history(runID: runID, after: 0, limit: Int.max)
-        let machine = WorkflowMachine.replay(runID: runID, definition: workflow.definition, history: history)
+        let history = try await store.history(tenant: runID.tenant, runID: runID.id, after: 0, limit: Int.max)
+        let machine = WorkflowMachine.replay(runID: runID.id, definition: workflow.definition, history: history)
         return WorkflowRunView(record: record, machine: machine)
     }
 
-    func signal(runID: String, name: String, payload: JSONValue) async throws -> WorkflowRunView {
+    func signal(runID: RunKey, name: String, payload: JSONValue) async throws -> WorkflowRunView {
         guard WorkflowValidator.isValidName(name, maxLength: 64) else {
             throw APIError.badRequest("signal name '\(name.prefix(64))' is invalid: use letters, digits, '.', '_' or '-'")
         }
         return try await ask { .signal(runID: runID, name: name, payload: payload, reply: $0) }
     }
 
-    func cancel(runID: String) async throws -> WorkflowRunView {
+    func cancel(runID: RunKey) async throws -> WorkflowRunView {
         try await ask { .cancel(runID: runID, reply: $0) }
     }
 

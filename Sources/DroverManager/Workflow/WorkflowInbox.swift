@@ -8,11 +8,11 @@ enum WorkflowInput: Sendable {
     case start(WorkflowRunRecord, WorkflowDefinition, reply: Reply<WorkflowRunRecord>?)
     case taskFinished(TaskRecord)
     /// A sub-workflow run ended; its parent's step takes the outcome.
-    case childFinished(parentRunID: String, childRunID: String, ok: Bool, output: JSONValue?, error: String?)
-    case signal(runID: String, name: String, payload: JSONValue, reply: Reply<WorkflowRunView>)
+    case childFinished(parentRunID: RunKey, childRunID: String, ok: Bool, output: JSONValue?, error: String?)
+    case signal(runID: RunKey, name: String, payload: JSONValue, reply: Reply<WorkflowRunView>)
     /// A cancel asked for over the API, or (without a reply) by a parent run that ended.
-    case cancel(runID: String, reply: Reply<WorkflowRunView>?)
-    case view(runID: String, reply: Reply<WorkflowRunView?>)
+    case cancel(runID: RunKey, reply: Reply<WorkflowRunView>?)
+    case view(runID: RunKey, reply: Reply<WorkflowRunView?>)
     case warmPools(WorkflowRecord)
 
     /// Where an answer goes: once, to whoever waits for it.
@@ -22,6 +22,25 @@ enum WorkflowInput: Sendable {
         func succeed(_ value: Value) { continuation.resume(returning: value) }
         func fail(_ error: any Error) { continuation.resume(throwing: error) }
     }
+}
+
+/// A run as the manager addresses it: run ids are per tenant, so two tenants may each have a run `r1`.
+struct RunKey: Hashable, Comparable, Sendable, CustomStringConvertible {
+    var tenant: String
+    var id: String
+
+    init(tenant: String, id: String) {
+        self.tenant = tenant
+        self.id = id
+    }
+
+    init(_ run: WorkflowRunRecord) {
+        self.init(tenant: run.tenant, id: run.id)
+    }
+
+    static func < (lhs: RunKey, rhs: RunKey) -> Bool { (lhs.tenant, lhs.id) < (rhs.tenant, rhs.id) }
+
+    var description: String { "\(tenant)/\(id)" }
 }
 
 /// The workflow loop's mailbox: posts from any task, taken in batches by the one loop.

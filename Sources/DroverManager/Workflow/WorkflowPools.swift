@@ -7,12 +7,14 @@ import Logging
 /// touched from anywhere else.
 ///
 /// A pool's agents carry the label `drover.pool` = `workflow.pool`, so a restarted manager
-/// finds them again. A step takes the member with the fewest tasks in flight; when every
+/// finds them again (in their own tenant: workflow names are per tenant, and so are pools). A step takes the member with the fewest tasks in flight; when every
 /// member is busy and the pool is below `max_size`, one more is deployed. A pool idle for
 /// `idle_timeout` shrinks back to `min_size`.
 final class WorkflowPools {
     struct Pool {
         var key: String
+        /// The value of the agents' `drover.pool` label: `workflow.pool`.
+        var label: String
         var tenant: String
         var agentType: String
         var agentConfig: JSONValue
@@ -34,7 +36,11 @@ final class WorkflowPools {
         self.logger = logger
     }
 
-    static func key(workflow: String, pool: String) -> String { "\(workflow).\(pool)" }
+    static func key(tenant: String, workflow: String, pool: String) -> String { key(tenant: tenant, label: label(workflow: workflow, pool: pool)) }
+
+    static func key(tenant: String, label: String) -> String { "\(tenant)/\(label)" }
+
+    static func label(workflow: String, pool: String) -> String { "\(workflow).\(pool)" }
 
     /// Finds pool agents deployed before a restart.
     func recover(agents: [AgentRecord], workflows: [WorkflowRecord], now: Date) {
@@ -44,7 +50,9 @@ final class WorkflowPools {
             }
         }
         for agent in agents where agent.desiredState == .running {
-            guard let key = agent.labels[Self.label], pools[key] != nil, memberOf[agent.id] == nil else { continue }
+            guard let key = agent.labels[Self.label].map({ Self.key(tenant: agent.tenant, label: $0) }), pools[key] != nil, memberOf[agent.id] == nil else {
+                continue
+            }
             pools[key]?.members.append(agent.id)
             memberOf[agent.id] = key
         }
@@ -53,7 +61,7 @@ final class WorkflowPools {
     /// Registers (or updates) a pool's settings.
     @discardableResult
     func ensure(workflow: String, name: String, tenant: String, definition: PoolDefinition, now: Date) -> String {
-        let key = Self.key(workflow: workflow, pool: name)
+        let key = Self.key(tenant: tenant, workflow: workflow, pool: name)
         let agentType = definition.agentType ?? name
         if var pool = pools[key] {
             pool.config = definition.poolConfig
@@ -61,7 +69,7 @@ final class WorkflowPools {
             pool.agentConfig = definition.agentConfig ?? .object([:])
             pools[key] = pool
         } else {
-            pools[key] = Pool(key: key, tenant: tenant, agentType: agentType, agentConfig: definition.agentConfig ?? .object([:]), config: definition.poolConfig, lastBusy: now)
+            pools[key] = Pool(key: key, label: Self.label(workflow: workflow, pool: name), tenant: tenant, agentType: agentType, agentConfig: definition.agentConfig ?? .object([:]), config: definition.poolConfig, lastBusy: now)
         }
         return key
     }
@@ -145,7 +153,7 @@ final class WorkflowPools {
         let now = Date()
         let agent = AgentRecord(
             id: Identifiers.make("agt"), agentType: pool.agentType, tenant: pool.tenant, config: pool.agentConfig,
-            labels: [Self.label: key], strategy: controller.configuration.defaultStrategy, createdAt: now, updatedAt: now
+            labels: [Self.label: pool.label], strategy: controller.configuration.defaultStrategy, createdAt: now, updatedAt: now
         )
         let placed = try await controller.place(agent, queueIfBusy: true)
         pools[key]?.members.append(placed.id)

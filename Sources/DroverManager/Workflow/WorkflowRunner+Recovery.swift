@@ -12,7 +12,7 @@ extension WorkflowRunner {
             let agents = try await store.agents()
             pools.recover(agents: agents, workflows: try await store.workflows(), now: Date())
             let open = try await store.openRuns()
-            await resume(runIDs: open.map(\.id))
+            await resume(runIDs: open.map(RunKey.init))
             if !open.isEmpty { logger.info("workflow runs resumed", metadata: ["runs": "\(open.count)"]) }
             await removeUnrecordedAgents(agents)
         } catch {
@@ -25,7 +25,7 @@ extension WorkflowRunner {
     /// policy would never find them.
     private func removeUnrecordedAgents(_ agents: [AgentRecord]) async {
         for agent in agents where agent.desiredState == .running {
-            guard let runID = agent.labels["drover.run"], let run = active[runID] else { continue }
+            guard let runID = agent.labels["drover.run"].map({ RunKey(tenant: agent.tenant, id: $0) }), let run = active[runID] else { continue }
             guard !run.machine.deployedAgents.values.contains(where: { $0.contains(agent.id) }) else { continue }
             logger.info("removing an agent its run never recorded", metadata: ["run": "\(runID)", "agent": "\(agent.id)"])
             _ = try? await controller.undeploy(agentID: agent.id)
@@ -33,12 +33,12 @@ extension WorkflowRunner {
     }
 
     /// Rebuilds the named runs from their histories and resumes them.
-    func resume(runIDs: [String]) async {
-        var resumed: Set<String> = []
+    func resume(runIDs: [RunKey]) async {
+        var resumed: Set<RunKey> = []
         for runID in runIDs {
             do {
-                guard let record = try await store.run(id: runID), record.status == .running else { continue }
-                guard let workflow = try await store.workflow(name: record.workflow, version: record.version) else {
+                guard let record = try await store.run(tenant: runID.tenant, id: runID.id), record.status == .running else { continue }
+                guard let workflow = try await store.workflow(tenant: record.tenant, name: record.workflow, version: record.version) else {
                     var failed = record
                     failed.status = .failed
                     failed.error = "workflow '\(record.workflow)' version \(record.version) is no longer stored"
@@ -46,11 +46,11 @@ extension WorkflowRunner {
                     try await store.updateRun(failed)
                     continue
                 }
-                let history = try await store.history(runID: runID, after: 0, limit: Int.max)
-                var machine = WorkflowMachine.replay(runID: runID, definition: workflow.definition, history: history)
+                let history = try await store.history(tenant: runID.tenant, runID: runID.id, after: 0, limit: Int.max)
+                var machine = WorkflowMachine.replay(runID: runID.id, definition: workflow.definition, history: history)
                 if history.isEmpty {
                     let started = machine.start(input: record.input, now: Date())
-                    try await store.appendHistory(runID: runID, started)
+                    try await store.appendHistory(tenant: runID.tenant, runID: runID.id, started)
                 }
                 active[runID] = ActiveRun(record: record, machine: machine)
                 if machine.status.isFinal {
@@ -58,7 +58,10 @@ extension WorkflowRunner {
                     continue
                 }
                 await resumeWork(runID: runID, machine: machine, history: history)
-                resumed.insert(runID)
+                // A task the store refused sets the run aside again.
+                if active[runID] != nil { resumed.insert(runID) }
+            } catch where isStoreUnavailable(error) {
+                park(runID, because: error)
             } catch {
                 logger.error("could not resume a workflow run", metadata: ["run": "\(runID)", "error": "\(error)"])
             }
@@ -67,7 +70,7 @@ extension WorkflowRunner {
     }
 
     /// For each attempt in flight: take its answer if it came, send it again if it never left.
-    private func resumeWork(runID: String, machine: WorkflowMachine, history: [WorkflowEvent]) async {
+    private func resumeWork(runID: RunKey, machine: WorkflowMachine, history: [WorkflowEvent]) async {
         let inFlight = machine.inFlight
         guard !inFlight.isEmpty else { return }
         let wanted = Set(inFlight.compactMap { $0.taskID ?? $0.childRunID })
@@ -77,7 +80,7 @@ extension WorkflowRunner {
         }
         for work in inFlight {
             if let taskID = work.taskID {
-                let stored = try? await store.task(id: taskID)
+                let stored = try? await store.task(tenant: runID.tenant, id: taskID)
                 if let stored {
                     if stored.status.isFinal { inbox.post(.taskFinished(stored)) }
                     continue

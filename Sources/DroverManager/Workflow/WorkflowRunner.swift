@@ -22,12 +22,18 @@ final class WorkflowRunner {
     let inbox: WorkflowInbox
     let metrics: WorkflowMetrics
     let pools: WorkflowPools
-    var active: [String: ActiveRun] = [:]
+    /// Runs in progress, by tenant and run id (run ids are per tenant).
+    var active: [RunKey: ActiveRun] = [:]
     /// Runs that ended in the current batch, for the replies that come after it.
-    private var ended: [String: ActiveRun] = [:]
+    private var ended: [RunKey: ActiveRun] = [:]
     private var lastShrink = Date.distantPast
     /// Run-owned agents already let go of before their run ended.
     private var released: Set<String> = []
+    /// Runs set aside because the store refused a write for them, with when to try again: each is
+    /// rebuilt from its history then (`resume`), so nothing decided but not recorded takes effect.
+    var parked: [RunKey: Date] = [:]
+    /// Writes refused in a row, per run, for the backoff of `parked`.
+    private var refusedWrites: [RunKey: Int] = [:]
 
     init(controller: ClusterController, inbox: WorkflowInbox, metrics: WorkflowMetrics) {
         self.controller = controller
@@ -40,53 +46,80 @@ final class WorkflowRunner {
 
     /// The earliest timer (a retry, a wait, a run timeout) among the runs in progress.
     var nextWakeup: Date? {
-        active.values.compactMap(\.machine.nextWakeup).min()
+        (active.values.compactMap(\.machine.nextWakeup) + parked.values).min()
+    }
+
+    /// Sets a run aside after the store refused a write for it; it is rebuilt from its history
+    /// after a backoff (0.25 s doubling to 5 s), so a store that stays full costs a few tries a
+    /// second, not a spin, and the run carries on where it stopped once writes go through.
+    func park(_ runID: RunKey, because error: any Error, now: Date = Date()) {
+        active[runID] = nil
+        let refused = (refusedWrites[runID] ?? 0) + 1
+        refusedWrites[runID] = refused
+        parked[runID] = now.addingTimeInterval(min(0.25 * pow(2, Double(min(refused, 6) - 1)), 5))
+        if refused == 1 {
+            logger.warning(
+                "a run's step cannot be recorded; the run waits and resumes once the store takes writes",
+                metadata: ["run": "\(runID)", "error": "\(error)"]
+            )
+        }
+    }
+
+    /// Resumes the parked runs whose backoff has passed.
+    private func resumeParked(now: Date) async {
+        let due = parked.filter { $0.value <= now }.keys.sorted()
+        guard !due.isEmpty else { return }
+        for runID in due { parked[runID] = nil }
+        await resume(runIDs: due)
     }
 
     // MARK: One batch
 
     /// Handles a batch of inputs (possibly none: then only due timers fire).
-    func process(_ inputs: [WorkflowInput], resumed: Set<String> = []) async {
+    func process(_ inputs: [WorkflowInput], resumed: Set<RunKey> = []) async {
+        if resumed.isEmpty { await resumeParked(now: Date()) }
         let now = Date()
-        var made: [String: [WorkflowEvent]] = [:]
+        var made: [RunKey: [WorkflowEvent]] = [:]
         var touched = resumed
-        var viewReplies: [(String, WorkflowInput.Reply<WorkflowRunView>)] = []
+        var viewReplies: [(RunKey, WorkflowInput.Reply<WorkflowRunView>)] = []
         var startReplies: [(WorkflowRunRecord, WorkflowInput.Reply<WorkflowRunRecord>)] = []
         ended = [:]
 
         for input in inputs {
             switch input {
             case .start(let record, let definition, let reply):
-                if let existing = active[record.id] {
+                if let existing = active[RunKey(record)] {
                     reply?.succeed(existing.record)
                     continue
                 }
                 do {
                     try await store.insertRun(record)
                 } catch StoreError.duplicate {
-                    if let stored = try? await store.run(id: record.id) { reply?.succeed(stored) } else { reply?.fail(APIError.notFound("run", record.id)) }
+                    if let stored = try? await store.run(tenant: record.tenant, id: record.id) { reply?.succeed(stored) } else { reply?.fail(APIError.notFound("run", record.id)) }
                     continue
                 } catch {
                     reply?.fail(error)
                     continue
                 }
                 var machine = WorkflowMachine(runID: record.id, definition: definition)
-                made[record.id, default: []] += machine.start(input: record.input, now: now)
-                active[record.id] = ActiveRun(record: record, machine: machine)
-                touched.insert(record.id)
+                made[RunKey(record), default: []] += machine.start(input: record.input, now: now)
+                active[RunKey(record)] = ActiveRun(record: record, machine: machine)
+                touched.insert(RunKey(record))
                 metrics.runsStarted.increment()
                 if let reply { startReplies.append((record, reply)) }
             case .taskFinished(let task):
                 pools.release(agentID: task.agentID, now: now)
-                guard let context = task.workflow, active[context.runID] != nil else { continue }
-                let events = active[context.runID]!.machine.taskFinished(
+                guard let context = task.workflow else { continue }
+                let runID = RunKey(tenant: task.tenant, id: context.runID)
+                guard active[runID] != nil else { continue }
+                let events = active[runID]!.machine.taskFinished(
                     step: context.stepID, item: context.item, attempt: context.attempt, ok: task.status == .succeeded,
                     output: task.output, error: task.error ?? "task \(task.status.rawValue)", agentID: task.agentID, nodeID: task.nodeID, now: now
                 )
                 if !events.isEmpty {
                     metrics.stepFinished(task, now: now)
-                    made[context.runID, default: []] += events
-                    touched.insert(context.runID)
+                    made[runID, default: []] += events
+                    touched.insert(runID)
                 }
             case .childFinished(let parentID, let childID, let ok, let output, let error):
                 guard active[parentID] != nil else { continue }
@@ -120,22 +153,30 @@ final class WorkflowRunner {
             made[runID, default: []] += active[runID]!.machine.decide(now: now)
         }
         for runID in made.keys.sorted() {
-            await assignAgents(runID: runID, events: &made[runID]!, now: now)
+            do {
+                try await assignAgents(runID: runID, events: &made[runID]!, now: now)
+            } catch {
+                // The store refused a placement: nothing of this batch is recorded for the run.
+                made[runID] = nil
+                park(runID, because: error, now: now)
+            }
         }
 
         // Durable first: each run's new events in one append, then their effects.
-        var effects: [(String, WorkflowEvent)] = []
+        var effects: [(RunKey, WorkflowEvent)] = []
         for (runID, events) in made where !events.isEmpty {
             do {
-                try await store.appendHistory(runID: runID, events)
+                try await store.appendHistory(tenant: runID.tenant, runID: runID.id, events)
                 effects += events.map { (runID, $0) }
+                if refusedWrites.removeValue(forKey: runID) != nil {
+                    logger.notice("a run that waited for the store goes on", metadata: ["run": "\(runID)"])
+                }
             } catch {
-                logger.error("could not append to a run's history; reloading it from the store", metadata: ["run": "\(runID)", "error": "\(error)"])
-                active[runID] = nil
-                await resume(runIDs: [runID])
+                // What the machine decided is not recorded: the run is rebuilt from its history later.
+                park(runID, because: error, now: now)
             }
         }
-        for (runID, event) in effects {
+        for (runID, event) in effects where parked[runID] == nil {
             await perform(event, runID: runID)
         }
         for runID in made.keys.sorted() { await releaseUnneededAgents(runID: runID) }
@@ -144,7 +185,7 @@ final class WorkflowRunner {
             if let run = active[runID] ?? ended[runID] {
                 reply.succeed(WorkflowRunView(record: run.record, machine: run.machine))
             } else {
-                reply.fail(APIError.notFound("run", runID))
+                reply.fail(APIError.notFound("run", runID.id))
             }
         }
         if now.timeIntervalSince(lastShrink) >= 1 {
@@ -153,15 +194,17 @@ final class WorkflowRunner {
         }
     }
 
-    private func notActive(_ runID: String, action: String) async -> any Error {
-        guard let record = try? await store.run(id: runID) else { return APIError.notFound("run", runID) }
-        return APIError(.conflict, code: "run_finished", "run '\(runID)' is \(record.status.rawValue) and cannot \(action)")
+    private func notActive(_ runID: RunKey, action: String) async -> any Error {
+        if parked[runID] != nil { return APIError.storeUnavailable("run '\(runID.id)' waits for the store to record its last step") }
+        guard let record = try? await store.run(tenant: runID.tenant, id: runID.id) else { return APIError.notFound("run", runID.id) }
+        return APIError(.conflict, code: "run_finished", "run '\(runID.id)' is \(record.status.rawValue) and cannot \(action)")
     }
 
     // MARK: Agents
 
     /// Picks the agent of every newly scheduled attempt; a step whose agent cannot be had fails.
-    private func assignAgents(runID: String, events: inout [WorkflowEvent], now: Date) async {
+    /// Throws when the store refused a placement (the step does not fail: the run waits).
+    private func assignAgents(runID: RunKey, events: inout [WorkflowEvent], now: Date) async throws {
         guard events.contains(where: { $0.kind == .stepScheduled && $0.agentID == nil }) else { return }
         // Taken out of `active` while it changes, so its machine is changed in place, not copied.
         guard var run = active.removeValue(forKey: runID) else { return }
@@ -174,6 +217,8 @@ final class WorkflowRunner {
             do {
                 let agentID = try await chooseAgent(for: events[index], run: &run, usable: &usable, extra: &events, now: now)
                 run.machine.assignAgent(agentID, to: &events[index])
+            } catch where isStoreUnavailable(error) {
+                throw error
             } catch {
                 let event = events[index]
                 events += run.machine.taskFinished(
@@ -190,7 +235,7 @@ final class WorkflowRunner {
     ) async throws -> String {
         guard let key = event.step, let step = run.machine.definition(of: key) else { throw APIError.badRequest("unknown step") }
         if let poolName = step.pool {
-            return try await pools.acquire(WorkflowPools.key(workflow: run.record.workflow, pool: poolName), now: now)
+            return try await pools.acquire(WorkflowPools.key(tenant: run.record.tenant, workflow: run.record.workflow, pool: poolName), now: now)
         }
         guard let agentType = step.agentType else { throw APIError.badRequest("step '\(key)' names no agent_type or pool") }
         if let existing = run.machine.deployedAgents[agentType]?.last {
@@ -215,7 +260,7 @@ final class WorkflowRunner {
     /// With `cleanup_policy: always`, undeploys the agents a run deployed as soon as no step left
     /// in it uses their type, so that runs waiting for room do not wait on agents nobody will use
     /// (many runs each holding one agent while waiting for another would never finish).
-    private func releaseUnneededAgents(runID: String) async {
+    private func releaseUnneededAgents(runID: RunKey) async {
         guard let run = active[runID], run.machine.definition.effectiveConfig.cleanupPolicy == .always else { return }
         let needed = run.machine.agentTypesStillNeeded
         for (type, agents) in run.machine.deployedAgents where !needed.contains(type) {
@@ -228,7 +273,7 @@ final class WorkflowRunner {
 
     // MARK: Effects
 
-    private func perform(_ event: WorkflowEvent, runID: String) async {
+    private func perform(_ event: WorkflowEvent, runID: RunKey) async {
         switch event.kind {
         case .stepScheduled:
             await submit(event, runID: runID)
@@ -241,18 +286,21 @@ final class WorkflowRunner {
         }
     }
 
-    /// Sends the task of a scheduled attempt; a task that cannot be sent fails the attempt.
-    func submit(_ event: WorkflowEvent, runID: String) async {
+    /// Sends the task of a scheduled attempt; a task that cannot be sent fails the attempt, and
+    /// one the store cannot record sets the run aside (it is sent again when the run resumes).
+    func submit(_ event: WorkflowEvent, runID: RunKey) async {
         guard let key = event.step, let taskID = event.taskID, let attempt = event.attempt else { return }
-        let context = WorkflowTaskContext(runID: runID, stepID: key, item: event.item, attempt: attempt)
+        let context = WorkflowTaskContext(runID: runID.id, stepID: key, item: event.item, attempt: attempt)
         let timeout = active[runID]?.machine.definition(of: key)?.timeout?.seconds ?? controller.configuration.defaultTaskTimeout
         do {
             guard let agentID = event.agentID else { throw APIError.badRequest("no agent was chosen") }
             _ = try await controller.submitWorkflowTask(id: taskID, agentID: agentID, input: event.data ?? .null, timeoutSeconds: timeout, context: context)
+        } catch where isStoreUnavailable(error) {
+            park(runID, because: error)
         } catch {
             let now = Date()
             var failed = TaskRecord(
-                id: taskID, agentID: event.agentID ?? "", tenant: active[runID]?.record.tenant ?? "default", input: event.data ?? .null,
+                id: taskID, agentID: event.agentID ?? "", tenant: runID.tenant, input: event.data ?? .null,
                 status: .failed, timeoutSeconds: timeout, createdAt: now, deadline: now, workflow: context
             )
             failed.error = "the task could not be sent: \(error)"
@@ -261,17 +309,17 @@ final class WorkflowRunner {
     }
 
     /// Starts a sub-workflow run for a step; a missing workflow fails the step.
-    func startChild(_ event: WorkflowEvent, parentID: String) async {
+    func startChild(_ event: WorkflowEvent, parentID: RunKey) async {
         guard let childID = event.childRunID, let key = event.step, let parent = active[parentID],
             let step = parent.machine.definition(of: key), let name = step.subWorkflowID
         else { return }
-        if let existing = try? await store.run(id: childID) {
+        if let existing = try? await store.run(tenant: parentID.tenant, id: childID) {
             if existing.status.isFinal {
                 inbox.post(.childFinished(parentRunID: parentID, childRunID: childID, ok: existing.status == .completed, output: existing.output, error: existing.error))
             }
             return
         }
-        guard let definition = try? await store.workflow(name: name, version: nil), definition.tenant == parent.record.tenant else {
+        guard let definition = try? await store.workflow(tenant: parent.record.tenant, name: name, version: nil) else {
             inbox.post(.childFinished(parentRunID: parentID, childRunID: childID, ok: false, output: nil, error: "no workflow named '\(name)' is registered"))
             return
         }
@@ -285,34 +333,36 @@ final class WorkflowRunner {
         let now = Date()
         let record = WorkflowRunRecord(
             id: childID, workflow: name, version: definition.version, tenant: parent.record.tenant, input: input,
-            parentRunID: parentID, parentStep: key, createdAt: now, updatedAt: now
+            parentRunID: parentID.id, parentStep: key, createdAt: now, updatedAt: now
         )
         inbox.post(.start(record, definition.definition, reply: nil))
     }
 
     /// Records a run's end, removes the agents it deployed (per cleanup policy) and tells its parent.
-    func finish(runID: String) async {
+    func finish(runID: RunKey) async {
         guard var run = active.removeValue(forKey: runID) else { return }
         let machine = run.machine
         // Tasks the run still had out are of no use now: not sent again (a cancel, a fail-fast,
         // a timeout leaves them open).
         for taskID in machine.outstandingTaskIDs {
-            await controller.cancelWorkflowTask(id: taskID, reason: "run \(runID) is \(machine.status.rawValue)")
+            await controller.cancelWorkflowTask(tenant: runID.tenant, id: taskID, reason: "run \(runID.id) is \(machine.status.rawValue)")
         }
         // So are its sub-workflow runs still going: they are cancelled in the next batch.
-        for childID in machine.openChildRunIDs { inbox.post(.cancel(runID: childID, reply: nil)) }
+        for childID in machine.openChildRunIDs { inbox.post(.cancel(runID: RunKey(tenant: runID.tenant, id: childID), reply: nil)) }
         run.record.status = machine.status
         run.record.error = machine.error
         run.record.output = machine.status == .completed ? machine.state : nil
         run.record.finishedAt = machine.finishedAt ?? Date()
         run.record.updatedAt = Date()
+        ended[runID] = run
         do {
             try await store.updateRun(run.record)
         } catch {
-            logger.error("could not record a run's end", metadata: ["run": "\(runID)", "error": "\(error)"])
+            // Its end is in the history: it is finished again (cleanup, parent) when it resumes.
+            park(runID, because: error)
+            return
         }
         metrics.runFinished(run.record)
-        ended[runID] = run
         let policy = machine.definition.effectiveConfig.cleanupPolicy
         if policy == .always || (policy == .onSuccess && machine.status == .completed) {
             // Agents let go of earlier are not stopped twice (and leave the `released` set here).
@@ -322,7 +372,7 @@ final class WorkflowRunner {
         }
         logger.info("workflow run ended", metadata: ["run": "\(runID)", "workflow": "\(run.record.workflow)", "status": "\(machine.status.rawValue)"])
         if let parentID = run.record.parentRunID {
-            inbox.post(.childFinished(parentRunID: parentID, childRunID: runID, ok: machine.status == .completed, output: machine.status == .completed ? machine.state : nil, error: machine.error))
+            inbox.post(.childFinished(parentRunID: RunKey(tenant: runID.tenant, id: parentID), childRunID: runID.id, ok: machine.status == .completed, output: machine.status == .completed ? machine.state : nil, error: machine.error))
         }
     }
 }

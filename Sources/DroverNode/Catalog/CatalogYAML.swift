@@ -1,4 +1,5 @@
 import DroverCore
+import DroverYAML
 import Foundation
 import Yams
 
@@ -7,7 +8,7 @@ enum CatalogYAML {
     static func parse(_ text: String, source: String) throws -> [AgentTypeEntry] {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            root = try BoundedYAML.compose(text)
         } catch {
             throw AgentCatalogError("\(source) is not valid YAML: \(error)")
         }

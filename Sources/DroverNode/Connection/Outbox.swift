@@ -100,7 +100,7 @@ final class Outbox: @unchecked Sendable {
     func written(_ message: NodeMessage) {
         lock.withLock {
             pendingWrites = max(0, pendingWrites - 1)
-            if case .taskResult(let result) = message { unconfirmed[result.taskID] = nil }
+            if case .taskResult(let result) = message { unconfirmed[NodeProtocol.deliveryKey(agentID: result.agentID, taskID: result.taskID)] = nil }
         }
     }
 
@@ -117,7 +117,7 @@ final class Outbox: @unchecked Sendable {
     private func handOver(_ message: NodeMessage, to continuation: AsyncStream<NodeMessage>.Continuation) {
         if case .taskResult(let result) = message {
             sequence += 1
-            unconfirmed[result.taskID] = (sequence, result)
+            unconfirmed[NodeProtocol.deliveryKey(agentID: result.agentID, taskID: result.taskID)] = (sequence, result)
         }
         pendingWrites += 1
         continuation.yield(message)

@@ -10,13 +10,36 @@ import Musl
 import Darwin
 #endif
 
-/// Runs any program as an agent: `/bin/sh -c "exec COMMAND"`, JSON Lines on stdin/stdout
-/// (docs/agent-protocol.md), stderr lines into the node's log.
+/// Runs any program as an agent: `/bin/sh -c "WATCHDOG; exec COMMAND"`, JSON Lines on
+/// stdin/stdout (docs/agent-protocol.md), stderr lines into the node's log.
+///
+/// The agent inherits only its stdin, stdout and stderr. It must not outlive its node
+/// unsupervised: when the node dies, the kernel closes the agent's stdin (the agent should
+/// exit) and the node's end of a lifeline pipe; a watchdog in the agent's process group,
+/// waiting for end of file on that pipe, then kills the whole group after `orphanGraceSeconds`.
 struct ProcessDriver: AgentDriver {
     /// Environment variables of the node that agents never see.
     static let hiddenEnvironment: Set = ["DROVER_TOKEN", "DROVER_ADMIN_TOKEN"]
     /// Longest line read from an agent.
     static let maxLineBytes = 4 << 20
+    /// How long an agent may outlive its node (or, for what is left of its process group,
+    /// its own exit) before its process group is killed.
+    static let orphanGraceSeconds = 5
+
+    /// The `/bin/sh -c` script that runs `command` as an agent.
+    ///
+    /// Descriptor 3 is the lifeline's read end. A watchdog, started twice removed (so that it
+    /// is no child of the agent, which never sees it in `wait`) and with 0, 1 and 2 on
+    /// /dev/null (so that it never holds the agent's pipes open), blocks until end of file
+    /// on 3, waits the grace, and sends SIGKILL to the agent's process group: the shell's
+    /// pid (`$$`) is the group id and, after `exec`, the agent's pid. It ignores SIGTERM and
+    /// the like, which the node sends to the group to stop the agent. The shell closes 3
+    /// before it becomes the agent.
+    static func script(command: String, graceSeconds: Int = orphanGraceSeconds) -> String {
+        let watchdog = "trap '' HUP INT TERM; exec </dev/null >/dev/null 2>&1; while read -r _ <&3; do :; done; exec 3<&-; "
+            + "sleep \(graceSeconds); kill -s KILL -- -$$"
+        return "( ( \(watchdog) ) & ); exec 3<&-; exec \(command)"
+    }
 
     init() {
         // A write to the stdin of an agent that has exited must fail with EPIPE, not kill the node.
@@ -64,12 +87,18 @@ actor ProcessAgentInstance: AgentInstance {
         logger[metadataKey: "agent"] = "\(launch.agentID)"
         let child: ChildProcess
         do {
-            child = try ChildProcess.spawn(executable: "/bin/sh", arguments: ["-c", "exec \(command)"], environment: environment)
+            child = try ChildProcess.spawn(
+                executable: "/bin/sh", arguments: ["-c", ProcessDriver.script(command: command)], environment: environment, lifeline: true
+            )
         } catch {
             throw AgentStartError("cannot start '\(command)': \(error)")
         }
         let exitSignal = ExitSignal()
-        child.onExit { exitSignal.set($0) }
+        child.onExit { exit in
+            // The agent is gone: its watchdog kills what is left of its process group after the grace, and ends.
+            child.closeLifeline()
+            exitSignal.set(exit)
+        }
         let pid = child.pid
         let (lines, continuation) = AsyncStream.makeStream(of: String.self)
         let stdoutLogger = logger

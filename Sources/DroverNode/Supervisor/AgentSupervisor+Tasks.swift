@@ -17,13 +17,13 @@ extension AgentSupervisor {
 
     /// Accepts a task; its `task.result` comes out of `events` when it is done.
     func submit(_ run: NodeProtocol.TaskRun) {
-        if let cached = results[run.taskID], cached.agentID == run.agentID, cached.generation == run.generation {
+        if let cached = results[run.agentID, run.taskID], cached.generation == run.generation {
             logger.debug("duplicate task answered from the result cache", metadata: ["task": "\(run.taskID)"])
             metrics.duplicateTasks.increment()
             emit(.taskResult(cached))
             return
         }
-        if inFlight.contains(run.taskID) {
+        if inFlight.contains(NodeProtocol.deliveryKey(agentID: run.agentID, taskID: run.taskID)) {
             logger.debug("duplicate of a task in flight ignored; its result follows when done", metadata: ["task": "\(run.taskID)"])
             metrics.duplicateTasks.increment()
             return
@@ -33,7 +33,7 @@ extension AgentSupervisor {
             finish(run, agentType: agents[run.agentID]?.agentType ?? "unknown", execution: .rejected(reason), elapsed: .zero, counted: false)
             return
         }
-        inFlight.insert(run.taskID)
+        inFlight.insert(NodeProtocol.deliveryKey(agentID: run.agentID, taskID: run.taskID))
         agents[run.agentID]?.tasksInFlight += 1
         spawn { await self.execute(run) }
     }
@@ -104,7 +104,7 @@ extension AgentSupervisor {
 
     /// Counts, caches and reports one task's end.
     private func finish(_ run: NodeProtocol.TaskRun, agentType: String, execution: Execution, elapsed: Duration, counted: Bool = true) {
-        inFlight.remove(run.taskID)
+        inFlight.remove(NodeProtocol.deliveryKey(agentID: run.agentID, taskID: run.taskID))
         var result = NodeProtocol.TaskResult(taskID: run.taskID, agentID: run.agentID, generation: run.generation, ok: false)
         let outcome: String
         switch execution {

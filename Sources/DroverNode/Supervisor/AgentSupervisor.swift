@@ -33,6 +33,7 @@ actor AgentSupervisor: Service {
     let metrics = NodeMetrics()
 
     var agents: [String: SupervisedAgent] = [:]
+    /// Tasks running now, by `NodeProtocol.deliveryKey` (agent and task id).
     var inFlight: Set<String> = []
     var results: ResultCache
     private var waiters: [String: [UUID: CheckedContinuation<Void, Never>]] = [:]

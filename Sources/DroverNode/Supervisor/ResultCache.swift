@@ -1,6 +1,7 @@
 import DroverCore
 
-/// The last `capacity` task results, by task id; the oldest go first.
+/// The last `capacity` task results, by agent and task id (task ids are per tenant, and a shared
+/// node runs agents of several tenants); the oldest go first.
 ///
 /// A duplicate `task.run` (the manager delivers at least once) is answered from here
 /// instead of running the task again.
@@ -17,12 +18,15 @@ struct ResultCache: Sendable {
 
     var count: Int { results.count }
 
-    subscript(taskID: String) -> NodeProtocol.TaskResult? { results[taskID] }
+    subscript(agentID: String, taskID: String) -> NodeProtocol.TaskResult? {
+        results[NodeProtocol.deliveryKey(agentID: agentID, taskID: taskID)]
+    }
 
     mutating func insert(_ result: NodeProtocol.TaskResult) {
         guard capacity > 0 else { return }
-        if results.updateValue(result, forKey: result.taskID) == nil {
-            order.append(result.taskID)
+        let key = NodeProtocol.deliveryKey(agentID: result.agentID, taskID: result.taskID)
+        if results.updateValue(result, forKey: key) == nil {
+            order.append(key)
         }
         while results.count > capacity, head < order.count {
             results.removeValue(forKey: order[head])

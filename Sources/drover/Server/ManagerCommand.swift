@@ -19,6 +19,9 @@ struct ManagerOptions: ParsableArguments {
     @Option(help: "Seconds without a heartbeat before a node is marked down.")
     var heartbeatGrace = 15.0
 
+    @Option(help: "Seconds nodes have to reconnect after the manager starts before their silence counts toward --heartbeat-grace.")
+    var reconnectGrace = 10.0
+
     @Option(help: "Seconds between reconciler passes.")
     var reconcileInterval = 1.0
 
@@ -65,6 +68,7 @@ struct ManagerOptions: ParsableArguments {
         for (name, value) in [("--heartbeat-interval", heartbeatInterval), ("--heartbeat-grace", heartbeatGrace), ("--reconcile-interval", reconcileInterval)] {
             guard value > 0, value < 86_400 else { throw ValidationError("\(name) must be between 0 and 86400 seconds") }
         }
+        guard reconnectGrace >= 0, reconnectGrace <= 3_600 else { throw ValidationError("--reconnect-grace must be between 0 and 3600 seconds") }
         guard rebalanceInterval >= 0, rebalanceInterval < 86_400 else { throw ValidationError("--rebalance-interval must be between 0 and 86400 seconds") }
         guard let strategy = PlacementStrategy(rawValue: defaultStrategy) else {
             throw ValidationError("--default-strategy must be one of \(PlacementStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -88,6 +92,7 @@ struct ManagerOptions: ParsableArguments {
             jwtSecret: jwtSecret ?? Self.environment("JWT_SECRET"), adminPassword: adminPassword ?? Self.environment("ADMIN_PASSWORD"),
             jwtLifetime: jwtTtl, rateLimit: rateLimit, rateBurst: rateBurst
         )
+        configuration.reconnectGrace = .milliseconds(Int64(reconnectGrace * 1000))
         configuration.jwtES256KeyPEM = keyPEM
         configuration.tlsCertificatePath = tlsCert
         configuration.tlsKeyPath = tlsKey

@@ -1,0 +1,77 @@
+import Foundation
+import Synchronization
+
+/// Whether the store takes writes now: set by the store itself from the outcome of each write.
+///
+/// A write that fails because the store cannot take it (disk full, I/O error, database away or
+/// locked) marks the store failing; the next write that succeeds marks it healthy again. The
+/// manager reads this for `/health`, its metrics, and to back off its loops while the store fails.
+public final class StoreHealth: Sendable {
+    /// What the store looks like now.
+    public struct Status: Sendable, Hashable {
+        /// When writes started failing, or `nil` while they succeed.
+        public var failingSince: Date?
+        /// The last write failure, while failing.
+        public var lastError: String?
+        /// Writes refused since the process started.
+        public var failedWrites: Int
+
+        public var isFailing: Bool { failingSince != nil }
+    }
+
+    private struct State {
+        var status = Status(failingSince: nil, lastError: nil, failedWrites: 0)
+        var onFailure: (@Sendable () -> Void)?
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public var status: Status { state.withLock { $0.status } }
+
+    public var isFailing: Bool { state.withLock { $0.status.isFailing } }
+
+    /// Calls `observer` once per refused write (the manager counts them in a metric).
+    public func onFailure(_ observer: @escaping @Sendable () -> Void) {
+        state.withLock { $0.onFailure = observer }
+    }
+
+    /// A write went through.
+    public func writeSucceeded() {
+        state.withLock {
+            $0.status.failingSince = nil
+            $0.status.lastError = nil
+        }
+    }
+
+    /// A write was refused because the store cannot take writes now.
+    public func writeFailed(_ error: String, at now: Date = Date()) {
+        let observer = state.withLock {
+            if $0.status.failingSince == nil { $0.status.failingSince = now }
+            $0.status.lastError = error
+            $0.status.failedWrites += 1
+            return $0.onFailure
+        }
+        observer?()
+    }
+}
+
+/// A store that reports whether it takes writes (`SQLiteStore`; the in-memory store always does).
+public protocol StoreHealthReporting {
+    var health: StoreHealth { get }
+}
+
+extension StoreError {
+    /// Whether this error means the store cannot be used for now (as opposed to a bad record):
+    /// callers wait and retry, and the API answers 503.
+    public var isUnavailable: Bool {
+        if case .unavailable = self { return true }
+        return false
+    }
+}
+
+/// Whether `error` says the store cannot be used for now.
+public func isStoreUnavailable(_ error: any Error) -> Bool {
+    (error as? StoreError)?.isUnavailable ?? false
+}

@@ -1,0 +1,90 @@
+import DroverClient
+import DroverCore
+import DroverTestSupport
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The manager's own restarts must not look like node failures: nodes that back off while it is
+/// away get a reconnect window, so no node is declared down and no agent is stopped or moved.
+@Suite("Manager restarts", .serialized, .timeLimit(.minutes(4)))
+struct ManagerRestartTests {
+    @Test("8 manager restarts with the README's fast-failover settings: no node down, the same agent processes")
+    func restartsMoveNothing() async throws {
+        // The README's fast failover: heartbeat 1 s, grace 3 s. Nodes back off up to 5 s between dials.
+        let cluster = try TestCluster(heartbeatInterval: 1, heartbeatGrace: 3)
+        defer { Task { await cluster.stopAll() } }
+        try await cluster.startManager()
+        for id in ["r1", "r2"] {
+            try await cluster.startNode(id)
+            try await cluster.waitForNode(id, status: .active)
+        }
+        var deployed: [AgentRecord] = []
+        for index in 0..<4 {
+            deployed.append(try await cluster.client.deploy(DeployRequest(agentType: "py_echo", preferredContainer: index % 2 == 0 ? "r1" : "r2")))
+        }
+        for agent in deployed {
+            try await eventually("\(agent.id) runs") { try await cluster.client.agent(id: agent.id).status == .running }
+        }
+        let pidsBefore = try await Self.agentPIDs(cluster)
+        #expect(pidsBefore.count == 4, "\(pidsBefore)")
+
+        // Downtimes around and past the nodes' 5 s backoff cap, and past the 3 s grace.
+        for downtime in [8.0, 0.2, 1, 3, 5, 8, 0.5, 2] {
+            await cluster.killManager()
+            try await Task.sleep(for: .milliseconds(Int(downtime * 1_000)))
+            try await cluster.startManager()
+            try await eventually("both nodes reconnected after \(downtime) s away", timeout: .seconds(20)) {
+                let nodes = try await cluster.client.nodes()
+                let r1 = try await cluster.nodeText("r1", "/metrics"), r2 = try await cluster.nodeText("r2", "/metrics")
+                return nodes.count == 2 && nodes.allSatisfy { $0.status == .active }
+                    && r1.contains("drover_node_manager_connected 1") && r2.contains("drover_node_manager_connected 1")
+            }
+        }
+        // Past a whole grace after the last restart: still nobody down.
+        try await Task.sleep(for: .seconds(4))
+
+        let events = try await cluster.client.events(after: 0, limit: 1_000)
+        let bad = events.filter { ["node.down", "node.suspect", "agent.rescheduled", "agent.failed"].contains($0.kind) }
+        #expect(bad.isEmpty, "\(bad.map { "\($0.kind) \($0.nodeID ?? "-") \($0.message)" })\n\(cluster.logs)")
+        for agent in deployed {
+            let now = try await cluster.client.agent(id: agent.id)
+            #expect(now.generation == agent.generation && now.nodeID == agent.nodeID, "\(now)")
+            #expect(now.status == .running)
+        }
+        let pidsAfter = try await Self.agentPIDs(cluster)
+        #expect(pidsAfter == pidsBefore, "agent processes were restarted: \(pidsBefore) → \(pidsAfter)")
+    }
+
+    @Test("a node that does not come back after a restart is still declared down once the reconnect window and the grace pass")
+    func absentNodeStillGoesDown() async throws {
+        let cluster = try TestCluster(heartbeatInterval: 0.3, heartbeatGrace: 1.5)
+        cluster.managerArguments = ["--reconnect-grace", "2"]
+        defer { Task { await cluster.stopAll() } }
+        try await cluster.startManager()
+        try await cluster.startNode("gone")
+        try await cluster.waitForNode("gone", status: .active)
+        await cluster.killManager()
+        await cluster.stopNode("gone", signal: SIGKILL)
+        let restarted = ContinuousClock.now
+        try await cluster.startManager()
+        try await Task.sleep(for: .seconds(1.5))
+        #expect(try await cluster.client.node(id: "gone").status != .down, "declared down inside the reconnect window")
+        try await cluster.waitForNode("gone", status: .down, timeout: .seconds(15))
+        let took = ContinuousClock.now - restarted
+        #expect(took >= .seconds(3.5), "down after \(took): the reconnect window (2 s) and the grace (1.5 s) were not both given")
+    }
+
+    /// Agent id → process id, from every node's local API.
+    static func agentPIDs(_ cluster: TestCluster) async throws -> [String: Int] {
+        var pids: [String: Int] = [:]
+        for node in ["r1", "r2"] {
+            for item in try await cluster.nodeAPI(node, "/agents")["items"]?.arrayValue ?? [] {
+                if let id = item["agent_id"]?.stringValue, let pid = item["pid"]?.intValue { pids[id] = pid }
+            }
+        }
+        return pids
+    }
+}
