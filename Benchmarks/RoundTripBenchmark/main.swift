@@ -28,7 +28,6 @@ while let flag = arguments.next() {
 }
 
 let cluster = try TestCluster(heartbeatInterval: 1, heartbeatGrace: 5)
-defer { Task { await cluster.stopAll() } }
 try await cluster.startManager()
 try await cluster.startNode("bench")
 try await cluster.waitForNode("bench", status: .active)
@@ -67,6 +66,8 @@ for clients in clientCounts {
         percentile(latencies, 0.99), latencies.last ?? 0, late, latencies.count, stalled
     ))
 }
+
+await cluster.stopAll()
 
 func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
     guard !sorted.isEmpty else { return 0 }

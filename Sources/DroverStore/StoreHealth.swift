@@ -15,12 +15,14 @@ public final class StoreHealth: Sendable {
         public var lastError: String?
         /// Writes refused since the process started.
         public var failedWrites: Int
+        /// The last refused write.
+        public var lastFailureAt: Date?
 
         public var isFailing: Bool { failingSince != nil }
     }
 
     private struct State {
-        var status = Status(failingSince: nil, lastError: nil, failedWrites: 0)
+        var status = Status(failingSince: nil, lastError: nil, failedWrites: 0, lastFailureAt: nil)
         var onFailure: (@Sendable () -> Void)?
     }
 
@@ -37,9 +39,16 @@ public final class StoreHealth: Sendable {
         state.withLock { $0.onFailure = observer }
     }
 
+    /// How long writes must go through, with none refused, before a failing store counts as
+    /// healthy again. On a full disk, a write that fits in pages the store has already (its WAL)
+    /// still succeeds; one such write does not mean the outage is over.
+    public static let recoveryWindow: TimeInterval = 2
+
     /// A write went through.
-    public func writeSucceeded() {
+    public func writeSucceeded(at now: Date = Date()) {
         state.withLock {
+            guard $0.status.failingSince != nil else { return }
+            if let last = $0.status.lastFailureAt, now.timeIntervalSince(last) < Self.recoveryWindow { return }
             $0.status.failingSince = nil
             $0.status.lastError = nil
         }
@@ -51,6 +60,7 @@ public final class StoreHealth: Sendable {
             if $0.status.failingSince == nil { $0.status.failingSince = now }
             $0.status.lastError = error
             $0.status.failedWrites += 1
+            $0.status.lastFailureAt = now
             return $0.onFailure
         }
         observer?()

@@ -17,10 +17,14 @@ public struct YAMLLimits: Sendable, Hashable {
     public var maxNodes: Int
     /// Nesting of sequences and mappings, aliases expanded (JSON bodies have the same limit).
     public var maxDepth: Int
+    /// Keys of one mapping. Yams finds a key by walking its mapping, so decoding a mapping costs
+    /// the square of its size: this bound keeps that cost small.
+    public var maxMappingEntries: Int
     /// Bytes of all scalars, each alias counting as the scalars it stands for.
     public var maxScalarBytes: Int
 
-    public init(maxNodes: Int = 100_000, maxDepth: Int = 64, maxScalarBytes: Int = 8 << 20) {
+    public init(maxNodes: Int = 100_000, maxDepth: Int = 64, maxScalarBytes: Int = 8 << 20, maxMappingEntries: Int = 1_000) {
+        self.maxMappingEntries = maxMappingEntries
         self.maxNodes = maxNodes
         self.maxDepth = maxDepth
         self.maxScalarBytes = maxScalarBytes
@@ -127,7 +131,7 @@ public enum BoundedYAML {
             yaml_parser_set_input_string(&parser, bytes.baseAddress, bytes.count)
 
             /// Open sequences and mappings, innermost last: their size so far and anchor.
-            var open: [(size: Size, anchor: String?)] = []
+            var open: [(size: Size, anchor: String?, isMapping: Bool, children: Int)] = []
             var anchors: [String: Size] = [:]
             var nodes = 0
             var scalarBytes = 0
@@ -136,9 +140,13 @@ public enum BoundedYAML {
                 pointer.map { String(cString: $0) }
             }
             /// Adds a finished node (or what an alias stands for) to its parent.
-            func add(_ size: Size, anchor: String?) {
+            func add(_ size: Size, anchor: String?, line: Int, column: Int) throws {
                 if let anchor { anchors[anchor] = size }
                 guard !open.isEmpty else { return }
+                open[open.count - 1].children += 1
+                if open[open.count - 1].isMapping, open[open.count - 1].children > 2 * limits.maxMappingEntries {
+                    throw YAMLReadError(.tooLarge, line: line, column: column, problem: "a mapping has more than \(limits.maxMappingEntries) keys")
+                }
                 open[open.count - 1].size.nodes += size.nodes
                 open[open.count - 1].size.bytes += size.bytes
                 open[open.count - 1].size.depth = max(open[open.count - 1].size.depth, size.depth)
@@ -170,22 +178,22 @@ public enum BoundedYAML {
                 case YAML_SCALAR_EVENT:
                     let size = Size(nodes: 1, bytes: event.data.scalar.length, depth: 0)
                     try count(size)
-                    add(size, anchor: anchorName(event.data.scalar.anchor))
+                    try add(size, anchor: anchorName(event.data.scalar.anchor), line: line, column: column)
                 case YAML_ALIAS_EVENT:
                     // An undefined alias counts as one node; composing reports it.
                     let size = anchorName(event.data.alias.anchor).flatMap { anchors[$0] } ?? Size(nodes: 1)
                     try count(size)
-                    add(size, anchor: nil)
+                    try add(size, anchor: nil, line: line, column: column)
                 case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
                     try count(Size(nodes: 1, bytes: 0, depth: 1))
                     let anchor = event.type == YAML_SEQUENCE_START_EVENT
                         ? anchorName(event.data.sequence_start.anchor) : anchorName(event.data.mapping_start.anchor)
-                    open.append((Size(nodes: 1), anchor))
+                    open.append((Size(nodes: 1), anchor, event.type == YAML_MAPPING_START_EVENT, 0))
                 case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                     guard let finished = open.popLast() else { continue }
                     var size = finished.size
                     size.depth += 1
-                    add(size, anchor: finished.anchor)
+                    try add(size, anchor: finished.anchor, line: line, column: column)
                 default:
                     continue
                 }
@@ -231,6 +239,9 @@ public enum BoundedYAML {
                 for child in sequence { try visit(child, depth: depth + 1) }
             case .mapping(let mapping):
                 guard depth < limits.maxDepth else { throw YAMLReadError(.tooDeep, line: line, column: column, problem: "the document nests deeper than \(limits.maxDepth) levels") }
+                guard mapping.count <= limits.maxMappingEntries else {
+                    throw YAMLReadError(.tooLarge, line: line, column: column, problem: "a mapping has more than \(limits.maxMappingEntries) keys")
+                }
                 for (key, value) in mapping {
                     try visit(key, depth: depth + 1)
                     try visit(value, depth: depth + 1)

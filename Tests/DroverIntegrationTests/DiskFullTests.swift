@@ -17,7 +17,6 @@ struct DiskFullTests {
         let disk = try SmallDisk(megabytes: 8)
         defer { disk.unmount() }
         let cluster = try TestCluster()
-        defer { Task { await cluster.stopAll() } }
         cluster.databaseFile = disk.path + "/drover.db"
         let manager = try await cluster.startManager()
         for id in ["d1", "d2"] {
@@ -34,6 +33,7 @@ struct DiskFullTests {
         var runs: [String] = []
         for index in 0..<5 { runs.append(try await client.startRun(workflow: "timer", input: ["n": .int(index)]).id) }
 
+        let rssBefore = try Self.residentMiB(pid: manager.pid)
         try disk.fill()
         let fullAt = ContinuousClock.now
         // Writes that still fit in the WAL may go through for a moment; soon every write is refused.
@@ -54,6 +54,12 @@ struct DiskFullTests {
             method: "POST", path: "/api/v1/workflows/timer/runs", body: Data(#"{"input": {}}"#.utf8)
         )
         #expect(startRefused.status == 503, "\(String(decoding: startRefused.body, as: UTF8.self))")
+        // A node that drops its connection during the outage gets back in (its record cannot be written).
+        await cluster.stopNode("d2", signal: SIGKILL)
+        try await cluster.startNode("d2")
+        try await eventually("d2 is connected again while the store refuses writes", timeout: .seconds(15)) {
+            try await cluster.nodeText("d2", "/metrics").contains("drover_node_manager_connected 1")
+        }
 
         // Full for 8 s (the runs' waits end meanwhile, nodes heartbeat every 0.3 s, grace 1.5 s).
         let cpuBefore = try Self.cpuSeconds(pid: manager.pid)
@@ -62,6 +68,8 @@ struct DiskFullTests {
         let cpu = try Self.cpuSeconds(pid: manager.pid) - cpuBefore
         let wall = Self.seconds(ContinuousClock.now - sampleStart)
         #expect(cpu < wall * 0.5, "manager used \(cpu) s of CPU in \(wall) s with the disk full: it spins\n\(cluster.logs)")
+        let rssGrowth = try Self.residentMiB(pid: manager.pid) - rssBefore
+        #expect(rssGrowth < 64, "the manager grew by \(rssGrowth) MiB while the disk was full")
         for id in ["d1", "d2"] { #expect(try await client.node(id: id).status == .active) }
         #expect(try await client.health().store?.failedWrites ?? 0 > 0)
 
@@ -92,6 +100,13 @@ struct DiskFullTests {
         let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
         return (Double(fields[11])! + Double(fields[12])!) / ticks
+    }
+
+    /// Resident memory of a process, in MiB.
+    static func residentMiB(pid: Int32) throws -> Double {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") })
+        return Double(line.split(separator: " ").dropFirst().first ?? "0")! / 1_024
     }
 
     static func seconds(_ duration: Duration) -> Double {

@@ -15,7 +15,6 @@ struct ManagerRestartTests {
     func restartsMoveNothing() async throws {
         // The README's fast failover: heartbeat 1 s, grace 3 s. Nodes back off up to 5 s between dials.
         let cluster = try TestCluster(heartbeatInterval: 1, heartbeatGrace: 3)
-        defer { Task { await cluster.stopAll() } }
         try await cluster.startManager()
         for id in ["r1", "r2"] {
             try await cluster.startNode(id)
@@ -62,7 +61,6 @@ struct ManagerRestartTests {
     func absentNodeStillGoesDown() async throws {
         let cluster = try TestCluster(heartbeatInterval: 0.3, heartbeatGrace: 1.5)
         cluster.managerArguments = ["--reconnect-grace", "2"]
-        defer { Task { await cluster.stopAll() } }
         try await cluster.startManager()
         try await cluster.startNode("gone")
         try await cluster.waitForNode("gone", status: .active)

@@ -33,6 +33,18 @@ struct BoundedYAMLTests {
         #expect(error.kind == .tooLarge)
     }
 
+    @Test("a mapping with 50,000 keys (decoding it would cost their square) is refused at once; 1,000 keys are fine")
+    func wideMappingRefused() throws {
+        let wide = (0..<50_000).map { "k\($0): 0" }.joined(separator: "\n")
+        let start = ContinuousClock.now
+        let error = try #require(throws: YAMLReadError.self) { try BoundedYAML.compose(wide) }
+        #expect(start.duration(to: .now) < .seconds(1))
+        #expect(error.kind == .tooLarge)
+        #expect(error.description.contains("more than 1000 keys"), "\(error)")
+        let fine = (0..<1_000).map { "k\($0): 0" }.joined(separator: "\n")
+        #expect(try BoundedYAML.compose(fine) != nil)
+    }
+
     @Test("many aliases of one long scalar are refused by their expanded bytes")
     func scalarBytes() throws {
         let text = "a: &a \"\(String(repeating: "x", count: 100_000))\"\nb: [" + Array(repeating: "*a", count: 1_000).joined(separator: ", ") + "]\n"

@@ -40,6 +40,10 @@ final class AuditLog: Sendable {
                 do {
                     try await store.appendAudit(next)
                     pending.withLock { _ = $0.removeFirst() }
+                } catch where !isStoreUnavailable(error) {
+                    // Not an outage: this entry cannot be written at all; it must not hold up the rest.
+                    pending.withLock { _ = $0.removeFirst() }
+                    logger.error("an audit entry was refused by the store and dropped", metadata: ["action": "\(next.action)", "error": "\(error)"])
                 } catch {
                     let waiting = pendingCount
                     if waiting == 1 || waiting % 1_000 == 0 {

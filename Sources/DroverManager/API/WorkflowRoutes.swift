@@ -76,10 +76,7 @@ struct WorkflowRoutes: Sendable {
             let body = try await JSONResponse.decodeOptional(WorkflowRunRequest.self, from: request, context: context) ?? WorkflowRunRequest()
             let run = try await engine.startRun(workflow: name, request: body, scope: try TenantScope(request, context: context))
             guard wait else { return try JSONResponse.make(run, status: .created) }
-            let deadline = ContinuousClock.now + .milliseconds(Int64(limit * 1_000))
-            while ContinuousClock.now < deadline, try await engine.store.runStatus(tenant: run.tenant, id: run.id) == .running {
-                try await Task.sleep(for: .milliseconds(50))
-            }
+            try await engine.waitForEnd(of: RunKey(run), timeout: .milliseconds(Int64(limit * 1_000)))
             guard let view = try await engine.view(runID: RunKey(run)) else { throw APIError.notFound("run", run.id) }
             return try JSONResponse.make(view, status: view.status.isFinal ? .ok : .accepted)
         }

@@ -26,7 +26,13 @@ extension ClusterController {
             healthScore: existing?.healthScore, metadata: existing?.metadata ?? [:], registeredAt: existing?.registeredAt ?? now,
             lastHeartbeat: now, incarnation: hello.incarnation, shared: existing?.shared
         )
-        try await store.upsertNode(record)
+        do {
+            try await store.upsertNode(record)
+        } catch where isStoreUnavailable(error) && existing != nil {
+            // A known node comes back while the store refuses writes: it is let in (liveness is
+            // judged in memory), and its record catches up with its next heartbeat once writes go through.
+            logger.warning("node reconnected while the store refuses writes; its record is updated later", metadata: ["node": "\(hello.nodeID)", "error": "\(error)"])
+        }
         await sessions.open(
             nodeID: hello.nodeID, sessionID: sessionID, outbound: outbound, reported: hello.agents, now: now, credential: principal.credential
         )
@@ -44,8 +50,14 @@ extension ClusterController {
         ])
         metrics.nodeSessions.increment()
         await recordEvent("node.\(event.replacingOccurrences(of: "node ", with: ""))", node: hello.nodeID, "\(event) with \(hello.agents.count) agents")
-        try await reconcile()
-        try await dispatchOpenTasks()
+        // The session is open: what follows is the periodic work done early, and a failure of it
+        // (the store refusing a write) must not refuse the node; the cluster loop does it again.
+        do {
+            try await reconcile()
+            try await dispatchOpenTasks()
+        } catch {
+            logger.warning("work after a node's hello is left to the next cluster pass", metadata: ["node": "\(hello.nodeID)", "error": "\(error)"])
+        }
     }
 
     /// Refuses a `hello` the credential may not send.

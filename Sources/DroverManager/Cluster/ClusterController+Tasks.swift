@@ -32,10 +32,23 @@ extension ClusterController {
             id: request.taskID ?? Identifiers.make("tsk"), agentID: agentID, tenant: agent.tenant, input: request.input,
             timeoutSeconds: timeout, createdAt: now, deadline: now.addingTimeInterval(timeout)
         )
-        try await store.insertTask(task)
+        return try await insertAndDispatch(task, agent: agent)
+    }
+
+    /// Stores a new task and sends it at once when its agent runs: one write, the task stored
+    /// already `dispatched` (durable before it leaves), instead of an insert and an update.
+    /// Returns the task as stored.
+    func insertAndDispatch(_ task: TaskRecord, agent: AgentRecord) async throws -> TaskRecord {
+        let reported = await sessions.reported[agent.nodeID ?? ""] ?? []
+        guard let plan = await dispatchPlan(task, agent: agent, reported: reported, now: Date()) else {
+            try await store.insertTask(task)
+            metrics.tasksSubmitted.increment()
+            return task
+        }
+        try await store.insertTask(plan.sent)
         metrics.tasksSubmitted.increment()
-        try await dispatch(task, agent: agent, reported: await sessions.reported[agent.nodeID ?? ""] ?? [])
-        return try await store.task(tenant: task.tenant, id: task.id) ?? task
+        await send(plan)
+        return plan.sent
     }
 
     /// Waits until the tenant's task is final or `timeout` passes, then returns it as stored.
@@ -84,26 +97,49 @@ extension ClusterController {
             try await finish(task, status: .cancelled, error: "agent '\(agent.id)' was undeployed")
             return
         }
+        guard let plan = await dispatchPlan(task, agent: agent, reported: reported, now: now) else { return }
+        // Durable before it leaves: a restarted manager sees the attempt and sends it again.
+        guard try await store.updateOpenTask(plan.sent) else { return }
+        await send(plan)
+    }
+
+    /// A task on its way to a node: the record as stored once sent, and the frame.
+    struct DispatchPlan {
+        let sent: TaskRecord
+        let run: NodeProtocol.TaskRun
+        let nodeID: String
+    }
+
+    /// How `task` goes out now, or `nil` when its agent does not run at its generation on a
+    /// connected node, or the session carries the task already.
+    private func dispatchPlan(_ task: TaskRecord, agent: AgentRecord, reported: [NodeProtocol.RunningAgent], now: Date) async -> DispatchPlan? {
         guard let nodeID = agent.nodeID,
             reported.contains(where: { $0.agentID == agent.id && $0.generation == agent.generation && $0.status == .running }),
             await !sessions.isDispatched(agentID: agent.id, taskID: task.id, nodeID: nodeID)
-        else { return }
+        else { return nil }
         var sent = task
         sent.status = .dispatched
         sent.attempt += 1
         sent.nodeID = nodeID
         sent.generation = agent.generation
         sent.dispatchedAt = now
-        // Durable before it leaves: a restarted manager sees the attempt and sends it again.
-        guard try await store.updateOpenTask(sent) else { return }
         let run = NodeProtocol.TaskRun(
             taskID: task.id, agentID: agent.id, generation: agent.generation, input: task.input, attempt: sent.attempt,
             timeoutSeconds: max(0.001, task.deadline.timeIntervalSince(now)), workflow: task.workflow
         )
-        if await sessions.dispatch(run, to: nodeID) {
+        return DispatchPlan(sent: sent, run: run, nodeID: nodeID)
+    }
+
+    /// Sends a planned task (already stored as sent) and remembers it for its result.
+    private func send(_ plan: DispatchPlan) async {
+        dispatchedTasks.withLock { $0[Self.dispatchKey(agentID: plan.sent.agentID, taskID: plan.sent.id)] = plan.sent }
+        if await sessions.dispatch(plan.run, to: plan.nodeID) {
             metrics.tasksDispatched.increment()
         }
     }
+
+    /// Tasks are answered by agent and task id (task ids are per tenant, an agent has one tenant).
+    static func dispatchKey(agentID: String, taskID: String) -> String { "\(agentID)/\(taskID)" }
 
     /// The first result from the current generation wins; the rest are dropped.
     func taskResultReceived(_ result: NodeProtocol.TaskResult, from nodeID: String) async throws {
@@ -113,8 +149,12 @@ extension ClusterController {
             return
         }
         // Task ids are per tenant: the task is the one of the agent's tenant (an agent belongs to one).
+        // The record sent is kept in memory until its answer; the store is read only without it.
+        let sent = dispatchedTasks.withLock { $0.removeValue(forKey: Self.dispatchKey(agentID: result.agentID, taskID: result.taskID)) }
         let agent = try await store.agent(id: result.agentID)
-        let found = if let agent {
+        let found = if let sent {
+            sent
+        } else if let agent {
             try await store.task(tenant: agent.tenant, id: result.taskID)
         } else {
             try await store.tasks(id: result.taskID).first { $0.agentID == result.agentID }
@@ -142,6 +182,7 @@ extension ClusterController {
     }
 
     private func finish(_ task: TaskRecord, status: TaskStatus, error: String) async throws {
+        dispatchedTasks.withLock { _ = $0.removeValue(forKey: Self.dispatchKey(agentID: task.agentID, taskID: task.id)) }
         var done = task
         done.status = status
         done.error = error

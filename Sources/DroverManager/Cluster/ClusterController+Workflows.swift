@@ -17,19 +17,17 @@ extension ClusterController {
             deadline: now.addingTimeInterval(timeout), workflow: context
         )
         do {
-            try await store.insertTask(task)
+            return try await insertAndDispatch(task, agent: agent)
         } catch StoreError.duplicate {
             return try await store.task(tenant: agent.tenant, id: id) ?? task
         }
-        metrics.tasksSubmitted.increment()
-        try await dispatch(task, agent: agent, reported: await sessions.reported[agent.nodeID ?? ""] ?? [])
-        return task
     }
 
     /// Marks a workflow task of `tenant` that is still open `cancelled`, so it is not sent again
     /// (its run ended). A result that arrives later from a node finds it final and is dropped.
     func cancelWorkflowTask(tenant: String, id: String, reason: String) async {
         guard let task = try? await store.task(tenant: tenant, id: id), !task.status.isFinal else { return }
+        dispatchedTasks.withLock { _ = $0.removeValue(forKey: Self.dispatchKey(agentID: task.agentID, taskID: task.id)) }
         var done = task
         done.status = .cancelled
         done.error = reason

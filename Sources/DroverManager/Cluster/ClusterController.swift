@@ -23,6 +23,9 @@ public final class ClusterController: Sendable {
     let reconciler: Mutex<Reconciler>
     /// When each `agent.start` / `agent.stop` was last sent, so a tick does not repeat it at once.
     private let sentCommands = Mutex<[String: Date]>([:])
+    /// Tasks sent to nodes and not answered yet, as stored when sent (by `dispatchKey`), so a
+    /// result needs no read of the store. Only a cache: the store's compare-and-set decides.
+    let dispatchedTasks = Mutex<[String: TaskRecord]>([:])
     /// Told of every workflow task that becomes final (the workflow engine's inbox).
     let workflowTaskObserver = Mutex<TaskObserver?>(nil)
 

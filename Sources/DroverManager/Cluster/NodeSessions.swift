@@ -18,6 +18,9 @@ actor NodeSessions {
     }
 
     private var sessions: [String: Session] = [:]
+    /// When each node was last heard from in this process, kept after its session ends: liveness
+    /// is judged from it, so a store that refuses writes never makes a node look silent.
+    private var heardAt: [String: Date] = [:]
 
     /// Records a new session for `nodeID`, closing the one it replaces.
     func open(
@@ -28,6 +31,7 @@ actor NodeSessions {
             old.outbound.finish()
         }
         sessions[nodeID] = Session(id: sessionID, outbound: outbound, credential: credential, lastSeen: now, reported: reported)
+        heardAt[nodeID] = now
     }
 
     /// Forgets a session if it is still the current one for the node; `true` if it was.
@@ -64,6 +68,7 @@ actor NodeSessions {
     func heard(from nodeID: String, reported: [NodeProtocol.RunningAgent]?, now: Date) {
         guard var session = sessions[nodeID] else { return }
         session.lastSeen = now
+        heardAt[nodeID] = now
         if let reported { session.reported = reported }
         sessions[nodeID] = session
     }
@@ -72,6 +77,7 @@ actor NodeSessions {
     func updateReported(nodeID: String, agent: NodeProtocol.RunningAgent, now: Date) {
         guard var session = sessions[nodeID] else { return }
         session.lastSeen = now
+        heardAt[nodeID] = now
         session.reported.removeAll { $0.agentID == agent.agentID }
         if agent.status != .stopped { session.reported.append(agent) }
         sessions[nodeID] = session
@@ -108,5 +114,6 @@ actor NodeSessions {
 
     var reported: [String: [NodeProtocol.RunningAgent]] { sessions.mapValues(\.reported) }
 
-    var lastSeen: [String: Date] { sessions.mapValues(\.lastSeen) }
+    /// When each node was last heard from by this process, connected now or not.
+    var lastSeen: [String: Date] { heardAt }
 }

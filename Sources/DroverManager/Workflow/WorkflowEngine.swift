@@ -14,6 +14,8 @@ public final class WorkflowEngine: Service, Sendable, CustomStringConvertible {
     let controller: ClusterController
     let inbox = WorkflowInbox()
     let metrics = WorkflowMetrics()
+    /// Callers of `POST .../runs?wait=true`, woken when their run's end is stored.
+    let runWaiters = CompletionWaiters<RunKey, WorkflowRunStatus>()
 
     public var description: String { "WorkflowEngine" }
 
@@ -27,7 +29,7 @@ public final class WorkflowEngine: Service, Sendable, CustomStringConvertible {
 
     /// Runs the loop until graceful shutdown.
     public func run() async throws {
-        let runner = WorkflowRunner(controller: controller, inbox: inbox, metrics: metrics)
+        let runner = WorkflowRunner(controller: controller, inbox: inbox, metrics: metrics, runWaiters: runWaiters)
         await runner.recover()
         let inbox = self.inbox
         await withGracefulShutdownHandler {
@@ -141,6 +143,24 @@ public final class WorkflowEngine: Service, Sendable, CustomStringConvertible {
         return try await scope.find(
             "run", id, tenantOf: \.tenant, one: { try await store.run(tenant: $0, id: id) }, all: { try await store.runs(id: id) }
         )
+    }
+
+    /// Returns once the run's end is stored, or after `timeout`. The waiter is armed before the
+    /// status is read, so an end stored in between is not missed (no polling).
+    func waitForEnd(of run: RunKey, timeout: Duration) async throws {
+        let ticket = await runWaiters.arm(run)
+        let status: WorkflowRunStatus?
+        do {
+            status = try await store.runStatus(tenant: run.tenant, id: run.id)
+        } catch {
+            await runWaiters.disarm(run, ticket: ticket)
+            throw error
+        }
+        guard status == .running, timeout > .zero else {
+            await runWaiters.disarm(run, ticket: ticket)
+            return
+        }
+        _ = await runWaiters.wait(run, ticket: ticket, timeout: timeout)
     }
 
     /// A run as it is now, with every step.

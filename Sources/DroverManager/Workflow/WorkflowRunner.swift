@@ -22,6 +22,8 @@ final class WorkflowRunner {
     let inbox: WorkflowInbox
     let metrics: WorkflowMetrics
     let pools: WorkflowPools
+    /// Told when a run's end is stored (for `?wait=true`).
+    let runWaiters: CompletionWaiters<RunKey, WorkflowRunStatus>
     /// Runs in progress, by tenant and run id (run ids are per tenant).
     var active: [RunKey: ActiveRun] = [:]
     /// Runs that ended in the current batch, for the replies that come after it.
@@ -34,8 +36,13 @@ final class WorkflowRunner {
     var parked: [RunKey: Date] = [:]
     /// Writes refused in a row, per run, for the backoff of `parked`.
     private var refusedWrites: [RunKey: Int] = [:]
+    /// Cancels that arrived (from a parent that ended) while the run was parked: applied when it resumes.
+    private var cancelWhenResumed: Set<RunKey> = []
+    /// Agents placed for a batch that was not recorded (the store refused it): undeployed as soon as the store lets us.
+    private var unrecordedAgents: Set<String> = []
 
-    init(controller: ClusterController, inbox: WorkflowInbox, metrics: WorkflowMetrics) {
+    init(controller: ClusterController, inbox: WorkflowInbox, metrics: WorkflowMetrics, runWaiters: CompletionWaiters<RunKey, WorkflowRunStatus>) {
+        self.runWaiters = runWaiters
         self.controller = controller
         self.store = controller.store
         self.logger = controller.logger
@@ -69,6 +76,7 @@ final class WorkflowRunner {
     private func resumeParked(now: Date) async {
         let due = parked.filter { $0.value <= now }.keys.sorted()
         guard !due.isEmpty else { return }
+        await undeployUnrecordedAgents()
         for runID in due { parked[runID] = nil }
         await resume(runIDs: due)
     }
@@ -99,6 +107,16 @@ final class WorkflowRunner {
                     continue
                 } catch {
                     reply?.fail(error)
+                    if reply == nil, let parentID = record.parentRunID {
+                        // A sub-workflow: its parent waits for it. A store that refused it sets the
+                        // parent aside (it starts the child again when it resumes); anything else fails the step.
+                        let parent = RunKey(tenant: record.tenant, id: parentID)
+                        if isStoreUnavailable(error) {
+                            if active[parent] != nil { park(parent, because: error, now: now) }
+                        } else {
+                            inbox.post(.childFinished(parentRunID: parent, childRunID: record.id, ok: false, output: nil, error: "the sub-workflow could not be started: \(error)"))
+                        }
+                    }
                     continue
                 }
                 var machine = WorkflowMachine(runID: record.id, definition: definition)
@@ -135,7 +153,11 @@ final class WorkflowRunner {
                 viewReplies.append((runID, reply))
             case .cancel(let runID, let reply):
                 guard active[runID] != nil else {
-                    if let reply { reply.fail(await notActive(runID, action: "be cancelled")) }
+                    if let reply {
+                        reply.fail(await notActive(runID, action: "be cancelled"))
+                    } else if parked[runID] != nil {
+                        cancelWhenResumed.insert(runID)
+                    }
                     continue
                 }
                 made[runID, default: []] += active[runID]!.machine.cancel(now: now)
@@ -148,7 +170,14 @@ final class WorkflowRunner {
             }
         }
 
-        let due = active.filter { touched.contains($0.key) || ($0.value.machine.nextWakeup.map { $0 <= now } ?? false) }.keys
+        for runID in cancelWhenResumed where active[runID] != nil {
+            cancelWhenResumed.remove(runID)
+            made[runID, default: []] += active[runID]!.machine.cancel(now: now)
+            touched.insert(runID)
+        }
+        // Keys only: a filtered copy of `active` would share every machine's arrays, and the
+        // machines changed below would then copy them whole (a 10,000-item map, every batch).
+        let due = active.keys.filter { touched.contains($0) || (active[$0]?.machine.nextWakeup.map { $0 <= now } ?? false) }
         for runID in due.sorted() {
             made[runID, default: []] += active[runID]!.machine.decide(now: now)
         }
@@ -157,7 +186,7 @@ final class WorkflowRunner {
                 try await assignAgents(runID: runID, events: &made[runID]!, now: now)
             } catch {
                 // The store refused a placement: nothing of this batch is recorded for the run.
-                made[runID] = nil
+                await discard(made.removeValue(forKey: runID) ?? [], now: now)
                 park(runID, because: error, now: now)
             }
         }
@@ -173,6 +202,7 @@ final class WorkflowRunner {
                 }
             } catch {
                 // What the machine decided is not recorded: the run is rebuilt from its history later.
+                await discard(events, now: now)
                 park(runID, because: error, now: now)
             }
         }
@@ -184,6 +214,9 @@ final class WorkflowRunner {
         for (runID, reply) in viewReplies {
             if let run = active[runID] ?? ended[runID] {
                 reply.succeed(WorkflowRunView(record: run.record, machine: run.machine))
+            } else if parked[runID] != nil {
+                // The signal or cancel was not recorded: the caller sends it again.
+                reply.fail(APIError.storeUnavailable("run '\(runID.id)' could not record it"))
             } else {
                 reply.fail(APIError.notFound("run", runID.id))
             }
@@ -191,6 +224,28 @@ final class WorkflowRunner {
         if now.timeIntervalSince(lastShrink) >= 1 {
             lastShrink = now
             await pools.shrinkIdle(now: now)
+        }
+    }
+
+    /// Gives back what a batch took for events that will not be recorded: pool leases, and the
+    /// agents it placed for the run (which no recorded event knows).
+    private func discard(_ events: [WorkflowEvent], now: Date) async {
+        for event in events {
+            if event.kind == .stepScheduled, let agentID = event.agentID { pools.release(agentID: agentID, now: now) }
+            if event.kind == .agentDeployed, let agentID = event.agentID { unrecordedAgents.insert(agentID) }
+        }
+        await undeployUnrecordedAgents()
+    }
+
+    /// Undeploys the agents of unrecorded batches; those the store still refuses are tried again later.
+    private func undeployUnrecordedAgents() async {
+        for agentID in unrecordedAgents.sorted() {
+            do {
+                _ = try await controller.undeploy(agentID: agentID)
+                unrecordedAgents.remove(agentID)
+            } catch {
+                break
+            }
         }
     }
 
@@ -363,6 +418,7 @@ final class WorkflowRunner {
             return
         }
         metrics.runFinished(run.record)
+        await runWaiters.finished(runID, run.record.status)
         let policy = machine.definition.effectiveConfig.cleanupPolicy
         if policy == .always || (policy == .onSuccess && machine.status == .completed) {
             // Agents let go of earlier are not stopped twice (and leave the `released` set here).
