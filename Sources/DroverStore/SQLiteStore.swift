@@ -19,8 +19,15 @@ public final class SQLiteStore: Store, Service, StoreHealthReporting {
     /// Whether writes go through now (see `query`).
     public let health = StoreHealth()
 
+    /// Writes that arrive together are committed together (see `SQLiteGroupCommit`).
+    private let writes: SQLiteGroupCommit
+
     private init(connection: SQLiteConnection, path: String, logger: Logger) {
         self.connection = connection
+        self.writes = SQLiteGroupCommit(connection: connection) { error in
+            guard let error = error as? SQLiteError else { return false }
+            return SQLiteStore.meansUnavailable(error.reason)
+        }
         self.path = path
         self.logger = logger
     }
@@ -93,8 +100,10 @@ public final class SQLiteStore: Store, Service, StoreHealthReporting {
         guard !closed.load(ordering: .acquiring) else { throw StoreError.unavailable("the store at \(path) is closed") }
         let verb = sql.drop { $0 == " " || $0 == "\n" }.prefix(6).uppercased()
         let isWrite = verb != "SELECT" && !verb.hasPrefix("PRAGMA")
+        // Transaction control (the migrations) runs as it is; every other write is group-committed.
+        let isControl = ["BEGIN ", "COMMIT", "ROLLBA", "SAVEPO", "RELEAS"].contains(verb)
         do {
-            let rows = try await connection.query(sql, binds)
+            let rows = isWrite && !isControl ? try await writes.write(sql, binds) : try await connection.query(sql, binds)
             if isWrite, health.isFailing, sql != "ROLLBACK" { health.writeSucceeded() }
             return rows
         } catch let error as SQLiteError where Self.meansUnavailable(error.reason) {

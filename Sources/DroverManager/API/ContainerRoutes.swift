@@ -112,13 +112,17 @@ struct ContainerRoutes: Sendable {
         guard (body.activeAgents ?? 0) >= 0 else { throw APIError.badRequest("active_agents may not be negative") }
         guard body.healthScore?.isFinite ?? true else { throw APIError.badRequest("health_score must be a finite number") }
         try Self.checkResources(body.resources)
-        guard var node = try await controller.store.node(id: id) else { throw APIError.notFound("node", id) }
-        node.lastHeartbeat = Date()
-        node.status = node.status == .down ? .active : NodeLiveness.statusOnHeartbeat(node.status)
-        if let score = body.healthScore { node.healthScore = score }
-        if let resources = body.resources { node.resources = Self.resources(resources, base: node.resources) }
-        if let active = body.activeAgents { node.metadata["active_agents"] = .int(active) }
-        try await controller.store.upsertNode(node)
+        // Under the plan lock, like every change to a node record (no lost update of `shared` or a drain).
+        let node: NodeRecord = try await controller.planLock.withLock {
+            guard var node = try await controller.store.node(id: id) else { throw APIError.notFound("node", id) }
+            node.lastHeartbeat = Date()
+            node.status = node.status == .down ? .active : NodeLiveness.statusOnHeartbeat(node.status)
+            if let score = body.healthScore { node.healthScore = score }
+            if let resources = body.resources { node.resources = Self.resources(resources, base: node.resources) }
+            if let active = body.activeAgents { node.metadata["active_agents"] = .int(active) }
+            try await controller.store.upsertNode(node)
+            return node
+        }
         let response = ContainerRegisterResponse(
             containerID: node.id, status: node.status, heartbeatIntervalSeconds: NodeLiveness.seconds(controller.configuration.heartbeatInterval)
         )

@@ -17,21 +17,25 @@ extension ClusterController {
     ) async throws {
         try NodeIdentity.validate(hello)
         let now = Date()
-        let existing = try await store.node(id: hello.nodeID)
-        try Self.authorize(hello, principal: principal, existing: existing)
-        let record = NodeRecord(
-            id: hello.nodeID, tenant: hello.tenant, name: hello.name, hostAddress: hello.hostAddress, apiPort: hello.apiPort,
-            capabilities: hello.capabilities, labels: hello.labels, agentTypes: hello.agentTypes, resources: hello.resources,
-            maxAgents: hello.maxAgents, status: existing?.status == .draining ? .draining : .active, connection: .websocket,
-            healthScore: existing?.healthScore, metadata: existing?.metadata ?? [:], registeredAt: existing?.registeredAt ?? now,
-            lastHeartbeat: now, incarnation: hello.incarnation, shared: existing?.shared
-        )
-        do {
-            try await store.upsertNode(record)
-        } catch where isStoreUnavailable(error) && existing != nil {
-            // A known node comes back while the store refuses writes: it is let in (liveness is
-            // judged in memory), and its record catches up with its next heartbeat once writes go through.
-            logger.warning("node reconnected while the store refuses writes; its record is updated later", metadata: ["node": "\(hello.nodeID)", "error": "\(error)"])
+        // Read and written under the plan lock, like every change to a node record.
+        let existing: NodeRecord? = try await planLock.withLock {
+            let existing = try await store.node(id: hello.nodeID)
+            try Self.authorize(hello, principal: principal, existing: existing)
+            let record = NodeRecord(
+                id: hello.nodeID, tenant: hello.tenant, name: hello.name, hostAddress: hello.hostAddress, apiPort: hello.apiPort,
+                capabilities: hello.capabilities, labels: hello.labels, agentTypes: hello.agentTypes, resources: hello.resources,
+                maxAgents: hello.maxAgents, status: existing?.status == .draining ? .draining : .active, connection: .websocket,
+                healthScore: existing?.healthScore, metadata: existing?.metadata ?? [:], registeredAt: existing?.registeredAt ?? now,
+                lastHeartbeat: now, incarnation: hello.incarnation, shared: existing?.shared
+            )
+            do {
+                try await store.upsertNode(record)
+            } catch where isStoreUnavailable(error) && existing != nil {
+                // A known node comes back while the store refuses writes: it is let in (liveness is
+                // judged in memory), and its record catches up with its next heartbeat once writes go through.
+                logger.warning("node reconnected while the store refuses writes; its record is updated later", metadata: ["node": "\(hello.nodeID)", "error": "\(error)"])
+            }
+            return existing
         }
         await sessions.open(
             nodeID: hello.nodeID, sessionID: sessionID, outbound: outbound, reported: hello.agents, now: now, credential: principal.credential
@@ -105,20 +109,24 @@ extension ClusterController {
     private func heartbeatReceived(_ heartbeat: NodeProtocol.Heartbeat, from nodeID: String) async throws {
         let now = Date()
         await sessions.heard(from: nodeID, reported: heartbeat.agents, now: now)
-        guard var node = try await store.node(id: nodeID) else { return }
-        let status = NodeLiveness.statusOnHeartbeat(node.status)
-        if status != node.status {
-            logger.info("node is \(status.rawValue) again", metadata: ["node": "\(nodeID)"])
-        }
-        node.status = status
-        // A heartbeat with impossible figures keeps the last good ones.
-        if heartbeat.resources.isWithinLimits { node.resources = heartbeat.resources }
-        node.lastHeartbeat = now
-        do {
-            try await store.upsertNode(node)
-        } catch where isStoreUnavailable(error) {
-            // Liveness reads heartbeats from memory (`NodeSessions`); the record catches up once the store takes writes.
-            logger.debug("heartbeat not recorded: the store refuses writes", metadata: ["node": "\(nodeID)", "error": "\(error)"])
+        // Read and written under the plan lock, like every other change to a node record, so a
+        // heartbeat never writes back a copy older than a concurrent change (`shared`, a drain).
+        try await planLock.withLock {
+            guard var node = try await store.node(id: nodeID) else { return }
+            let status = NodeLiveness.statusOnHeartbeat(node.status)
+            if status != node.status {
+                logger.info("node is \(status.rawValue) again", metadata: ["node": "\(nodeID)"])
+            }
+            node.status = status
+            // A heartbeat with impossible figures keeps the last good ones.
+            if heartbeat.resources.isWithinLimits { node.resources = heartbeat.resources }
+            node.lastHeartbeat = now
+            do {
+                try await store.upsertNode(node)
+            } catch where isStoreUnavailable(error) {
+                // Liveness reads heartbeats from memory (`NodeSessions`); the record catches up once the store takes writes.
+                logger.debug("heartbeat not recorded: the store refuses writes", metadata: ["node": "\(nodeID)", "error": "\(error)"])
+            }
         }
     }
 

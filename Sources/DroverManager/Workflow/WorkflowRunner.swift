@@ -206,7 +206,10 @@ final class WorkflowRunner {
                 park(runID, because: error, now: now)
             }
         }
-        for (runID, event) in effects where parked[runID] == nil {
+        // Tasks first, all at once (their inserts share one commit), then the rest in order: a
+        // run's end comes after its tasks, so a run that ends in this batch cancels them.
+        await submitAll(effects.filter { $0.1.kind == .stepScheduled })
+        for (runID, event) in effects where event.kind != .stepScheduled && parked[runID] == nil {
             await perform(event, runID: runID)
         }
         for runID in made.keys.sorted() { await releaseUnneededAgents(runID: runID) }
@@ -344,19 +347,60 @@ final class WorkflowRunner {
     /// Sends the task of a scheduled attempt; a task that cannot be sent fails the attempt, and
     /// one the store cannot record sets the run aside (it is sent again when the run resumes).
     func submit(_ event: WorkflowEvent, runID: RunKey) async {
-        guard let key = event.step, let taskID = event.taskID, let attempt = event.attempt else { return }
-        let context = WorkflowTaskContext(runID: runID.id, stepID: key, item: event.item, attempt: attempt)
-        let timeout = active[runID]?.machine.definition(of: key)?.timeout?.seconds ?? controller.configuration.defaultTaskTimeout
-        do {
-            guard let agentID = event.agentID else { throw APIError.badRequest("no agent was chosen") }
-            _ = try await controller.submitWorkflowTask(id: taskID, agentID: agentID, input: event.data ?? .null, timeoutSeconds: timeout, context: context)
-        } catch where isStoreUnavailable(error) {
-            park(runID, because: error)
-        } catch {
+        await submitAll([(runID, event)])
+    }
+
+    /// The task of one scheduled attempt, ready to send.
+    private struct Submission: Sendable {
+        let runID: RunKey
+        let taskID: String
+        let agentID: String?
+        let input: JSONValue
+        let timeout: Double
+        let context: WorkflowTaskContext
+    }
+
+    /// Sends the tasks of scheduled attempts concurrently (so their writes are committed
+    /// together), then settles each outcome as `submit` says.
+    private func submitAll(_ events: [(RunKey, WorkflowEvent)]) async {
+        let submissions: [Submission] = events.compactMap { runID, event in
+            guard parked[runID] == nil, let key = event.step, let taskID = event.taskID, let attempt = event.attempt else { return nil }
+            return Submission(
+                runID: runID, taskID: taskID, agentID: event.agentID, input: event.data ?? .null,
+                timeout: active[runID]?.machine.definition(of: key)?.timeout?.seconds ?? controller.configuration.defaultTaskTimeout,
+                context: WorkflowTaskContext(runID: runID.id, stepID: key, item: event.item, attempt: attempt)
+            )
+        }
+        guard !submissions.isEmpty else { return }
+        let cluster = self.controller
+        let outcomes = await withTaskGroup(of: (Int, (any Error)?).self) { group in
+            for (index, submission) in submissions.enumerated() {
+                group.addTask {
+                    do {
+                        guard let agentID = submission.agentID else { throw APIError.badRequest("no agent was chosen") }
+                        _ = try await cluster.submitWorkflowTask(
+                            id: submission.taskID, agentID: agentID, input: submission.input, timeoutSeconds: submission.timeout, context: submission.context
+                        )
+                        return (index, nil)
+                    } catch {
+                        return (index, error)
+                    }
+                }
+            }
+            var outcomes = [(any Error)?](repeating: nil, count: submissions.count)
+            for await (index, error) in group { outcomes[index] = error }
+            return outcomes
+        }
+        for (submission, error) in zip(submissions, outcomes) {
+            guard let error else { continue }
+            if isStoreUnavailable(error) {
+                if parked[submission.runID] == nil { park(submission.runID, because: error) }
+                continue
+            }
             let now = Date()
             var failed = TaskRecord(
-                id: taskID, agentID: event.agentID ?? "", tenant: runID.tenant, input: event.data ?? .null,
-                status: .failed, timeoutSeconds: timeout, createdAt: now, deadline: now, workflow: context
+                id: submission.taskID, agentID: submission.agentID ?? "", tenant: submission.runID.tenant, input: submission.input,
+                status: .failed, timeoutSeconds: submission.timeout, createdAt: now, deadline: now, workflow: submission.context
             )
             failed.error = "the task could not be sent: \(error)"
             inbox.post(.taskFinished(failed))
