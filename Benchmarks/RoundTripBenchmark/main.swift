@@ -28,6 +28,8 @@ while let flag = arguments.next() {
 }
 
 let cluster = try TestCluster(heartbeatInterval: 1, heartbeatGrace: 5)
+// The clients send more than the test clusters' rate limit allows: no limit here.
+cluster.managerArguments = ["--rate-limit", "0"]
 try await cluster.startManager()
 try await cluster.startNode("bench")
 try await cluster.waitForNode("bench", status: .active)
@@ -40,34 +42,53 @@ say("clients  tasks/s    p50 ms   p99 ms   max ms   over 50 ms   over 400 ms")
 for clients in clientCounts {
     let perClient = taskCount / clients
     let started = ContinuousClock.now
-    let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+    let samples = try await withThrowingTaskGroup(of: [Sample].self) { group in
         for _ in 0..<clients {
             group.addTask {
                 let client = cluster.client
-                var seen: [Double] = []
+                var seen: [Sample] = []
                 seen.reserveCapacity(perClient)
                 for index in 0..<perClient {
+                    let sentAt = Date()
                     let sent = ContinuousClock.now
                     let task = try await client.submitTask(agentID: agent.id, input: ["i": .int(index)], timeoutSeconds: 30, wait: true)
                     guard task.status == .succeeded else { throw TestFailure("task \(task.id) ended \(task.status.rawValue): \(task.error ?? "-")") }
-                    seen.append(milliseconds(ContinuousClock.now - sent))
+                    seen.append(Sample(milliseconds: milliseconds(ContinuousClock.now - sent), sentAt: sentAt, answeredAt: Date(), task: task))
                 }
                 return seen
             }
         }
-        var all: [Double] = []
+        var all: [Sample] = []
         for try await part in group { all += part }
-        return all.sorted()
+        return all.sorted { $0.milliseconds < $1.milliseconds }
     }
+    let latencies = samples.map(\.milliseconds)
     let elapsed = milliseconds(ContinuousClock.now - started) / 1_000
     let late = latencies.filter { $0 > 50 }.count, stalled = latencies.filter { $0 > 400 }.count
     say(String(
         format: "%7d  %7.0f  %7.2f  %7.2f  %7.1f   %5d of %d   %d", clients, Double(latencies.count) / elapsed, percentile(latencies, 0.5),
         percentile(latencies, 0.99), latencies.last ?? 0, late, latencies.count, stalled
     ))
+    // Where the slowest answers spent their time, from the task's own timestamps.
+    for sample in samples.suffix(3).reversed() where sample.milliseconds > 50 {
+        let task = sample.task
+        func ms(_ from: Date?, _ to: Date?) -> String {
+            guard let from, let to else { return "-" }
+            return String(format: "%.1f", to.timeIntervalSince(from) * 1_000)
+        }
+        say("         slow: \(String(format: "%.1f", sample.milliseconds)) ms = sent→stored \(ms(sample.sentAt, task.createdAt)), stored→dispatched \(ms(task.createdAt, task.dispatchedAt)), dispatched→completed \(ms(task.dispatchedAt, task.completedAt)), completed→answered \(ms(task.completedAt, sample.answeredAt)) ms")
+    }
 }
 
 await cluster.stopAll()
+
+/// One round trip: its latency, when it was sent and answered, and the task as answered.
+struct Sample: Sendable {
+    let milliseconds: Double
+    let sentAt: Date
+    let answeredAt: Date
+    let task: TaskRecord
+}
 
 func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
     guard !sorted.isEmpty else { return 0 }

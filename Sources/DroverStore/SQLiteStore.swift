@@ -21,6 +21,8 @@ public final class SQLiteStore: Store, Service, StoreHealthReporting {
 
     /// Writes that arrive together are committed together (see `SQLiteGroupCommit`).
     private let writes: SQLiteGroupCommit
+    /// Checkpoints the WAL in the background while the store is open.
+    private let checkpointer = Mutex<SQLiteCheckpointer?>(nil)
 
     private init(connection: SQLiteConnection, path: String, logger: Logger) {
         self.connection = connection
@@ -56,7 +58,11 @@ public final class SQLiteStore: Store, Service, StoreHealthReporting {
             // With WAL, NORMAL keeps every committed transaction across a process crash (kill -9);
             // only a power loss or OS crash can drop the last few.
             _ = try await connection.query("PRAGMA synchronous=NORMAL")
+            // Checkpoints run in the background (`SQLiteCheckpointer`), never inside a commit.
+            _ = try await connection.query("PRAGMA wal_autocheckpoint=0")
             try await store.migrate()
+            let checkpointer = try await SQLiteCheckpointer.start(path: path, logger: logger)
+            store.checkpointer.withLock { $0 = checkpointer }
         } catch {
             try? await connection.close().get()
             throw StoreError.unavailable("cannot prepare SQLite database \(path): \(error)")
@@ -78,6 +84,7 @@ public final class SQLiteStore: Store, Service, StoreHealthReporting {
     /// which would leave the file open.
     public func close() async throws {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        if let checkpointer = checkpointer.withLock({ $0.take() }) { await checkpointer.stop() }
         do {
             try await connection.close().get()
         } catch {

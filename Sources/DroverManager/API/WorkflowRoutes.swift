@@ -76,7 +76,9 @@ struct WorkflowRoutes: Sendable {
             let body = try await JSONResponse.decodeOptional(WorkflowRunRequest.self, from: request, context: context) ?? WorkflowRunRequest()
             let run = try await engine.startRun(workflow: name, request: body, scope: try TenantScope(request, context: context))
             guard wait else { return try JSONResponse.make(run, status: .created) }
-            try await engine.waitForEnd(of: RunKey(run), timeout: .milliseconds(Int64(limit * 1_000)))
+            if let ended = try await engine.waitForEnd(of: RunKey(run), timeout: .milliseconds(Int64(limit * 1_000))) {
+                return try JSONResponse.make(ended, status: .ok)
+            }
             guard let view = try await engine.view(runID: RunKey(run)) else { throw APIError.notFound("run", run.id) }
             return try JSONResponse.make(view, status: view.status.isFinal ? .ok : .accepted)
         }

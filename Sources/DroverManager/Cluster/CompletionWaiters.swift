@@ -18,6 +18,9 @@ actor CompletionWaiters<Key: Hashable & Sendable, Value: Sendable> {
     /// Tickets armed or waiting now (for tests and metrics).
     var count: Int { slots.values.reduce(0) { $0 + $1.count } }
 
+    /// Whether anyone has a ticket for `key` (so a costly value is built only when wanted).
+    func isWaiting(_ key: Key) -> Bool { slots[key]?.isEmpty == false }
+
     /// Registers interest in `key`; call before reading the current state.
     func arm(_ key: Key) -> UUID {
         let ticket = UUID()

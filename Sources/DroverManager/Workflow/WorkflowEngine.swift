@@ -14,8 +14,9 @@ public final class WorkflowEngine: Service, Sendable, CustomStringConvertible {
     let controller: ClusterController
     let inbox = WorkflowInbox()
     let metrics = WorkflowMetrics()
-    /// Callers of `POST .../runs?wait=true`, woken when their run's end is stored.
-    let runWaiters = CompletionWaiters<RunKey, WorkflowRunStatus>()
+    /// Callers of `POST .../runs?wait=true`, woken when their run's end is stored, with the
+    /// run's final view (`nil` when it could not be built).
+    let runWaiters = CompletionWaiters<RunKey, WorkflowRunView?>()
 
     public var description: String { "WorkflowEngine" }
 
@@ -145,9 +146,10 @@ public final class WorkflowEngine: Service, Sendable, CustomStringConvertible {
         )
     }
 
-    /// Returns once the run's end is stored, or after `timeout`. The waiter is armed before the
-    /// status is read, so an end stored in between is not missed (no polling).
-    func waitForEnd(of run: RunKey, timeout: Duration) async throws {
+    /// Returns once the run's end is stored, or after `timeout`, with the run's final view when
+    /// the run ended while waiting. The waiter is armed before the status is read, so an end
+    /// stored in between is not missed (no polling).
+    func waitForEnd(of run: RunKey, timeout: Duration) async throws -> WorkflowRunView? {
         let ticket = await runWaiters.arm(run)
         let status: WorkflowRunStatus?
         do {
@@ -158,9 +160,9 @@ public final class WorkflowEngine: Service, Sendable, CustomStringConvertible {
         }
         guard status == .running, timeout > .zero else {
             await runWaiters.disarm(run, ticket: ticket)
-            return
+            return nil
         }
-        _ = await runWaiters.wait(run, ticket: ticket, timeout: timeout)
+        return await runWaiters.wait(run, ticket: ticket, timeout: timeout) ?? nil
     }
 
     /// A run as it is now, with every step.

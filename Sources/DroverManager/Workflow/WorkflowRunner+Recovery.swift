@@ -44,7 +44,7 @@ extension WorkflowRunner {
                     failed.error = "workflow '\(record.workflow)' version \(record.version) is no longer stored"
                     failed.finishedAt = Date()
                     try await store.updateRun(failed)
-                    await runWaiters.finished(runID, failed.status)
+                    await runWaiters.finished(runID, nil)
                     continue
                 }
                 let history = try await store.history(tenant: runID.tenant, runID: runID.id, after: 0, limit: Int.max)

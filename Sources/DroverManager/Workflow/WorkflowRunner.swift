@@ -23,7 +23,7 @@ final class WorkflowRunner {
     let metrics: WorkflowMetrics
     let pools: WorkflowPools
     /// Told when a run's end is stored (for `?wait=true`).
-    let runWaiters: CompletionWaiters<RunKey, WorkflowRunStatus>
+    let runWaiters: CompletionWaiters<RunKey, WorkflowRunView?>
     /// Runs in progress, by tenant and run id (run ids are per tenant).
     var active: [RunKey: ActiveRun] = [:]
     /// Runs that ended in the current batch, for the replies that come after it.
@@ -41,7 +41,7 @@ final class WorkflowRunner {
     /// Agents placed for a batch that was not recorded (the store refused it): undeployed as soon as the store lets us.
     private var unrecordedAgents: Set<String> = []
 
-    init(controller: ClusterController, inbox: WorkflowInbox, metrics: WorkflowMetrics, runWaiters: CompletionWaiters<RunKey, WorkflowRunStatus>) {
+    init(controller: ClusterController, inbox: WorkflowInbox, metrics: WorkflowMetrics, runWaiters: CompletionWaiters<RunKey, WorkflowRunView?>) {
         self.runWaiters = runWaiters
         self.controller = controller
         self.store = controller.store
@@ -462,7 +462,8 @@ final class WorkflowRunner {
             return
         }
         metrics.runFinished(run.record)
-        await runWaiters.finished(runID, run.record.status)
+        // The final view for `?wait=true` callers, built only when someone waits (a map's view is large).
+        if await runWaiters.isWaiting(runID) { await runWaiters.finished(runID, WorkflowRunView(record: run.record, machine: run.machine)) }
         let policy = machine.definition.effectiveConfig.cleanupPolicy
         if policy == .always || (policy == .onSuccess && machine.status == .completed) {
             // Agents let go of earlier are not stopped twice (and leave the `released` set here).
