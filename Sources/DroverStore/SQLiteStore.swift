@@ -108,6 +108,9 @@ public final class SQLiteStore: Store, Service, StoreHealthReporting {
         let verb = sql.drop { $0 == " " || $0 == "\n" }.prefix(6).uppercased()
         let isWrite = verb != "SELECT" && !verb.hasPrefix("PRAGMA")
         // Transaction control (the migrations) runs as it is; every other write is group-committed.
+        // Reads run at once on the same connection: one that runs while a batch's transaction is
+        // open sees that batch's writes before their commit (a commit that then fails, on a full
+        // disk, leaves such a reader with a write that was not stored).
         let isControl = ["BEGIN ", "COMMIT", "ROLLBA", "SAVEPO", "RELEAS"].contains(verb)
         do {
             let rows = isWrite && !isControl ? try await writes.write(sql, binds) : try await connection.query(sql, binds)

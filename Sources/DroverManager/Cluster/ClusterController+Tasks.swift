@@ -132,9 +132,13 @@ extension ClusterController {
 
     /// Sends a planned task (already stored as sent) and remembers it for its result.
     private func send(_ plan: DispatchPlan) async {
-        dispatchedTasks.withLock { $0[Self.dispatchKey(agentID: plan.sent.agentID, taskID: plan.sent.id)] = plan.sent }
+        // Kept before the frame leaves (its answer may come at once); dropped when it did not leave.
+        let key = Self.dispatchKey(agentID: plan.sent.agentID, taskID: plan.sent.id)
+        dispatchedTasks.withLock { $0[key] = plan.sent }
         if await sessions.dispatch(plan.run, to: plan.nodeID) {
             metrics.tasksDispatched.increment()
+        } else {
+            dispatchedTasks.withLock { _ = $0.removeValue(forKey: key) }
         }
     }
 
