@@ -29,8 +29,9 @@ public struct DroverClient: Sendable {
 
     public func clusterStatus() async throws -> ClusterStatus { try await get("/api/v1/cluster/status") }
 
+    /// Every node the caller may see (all pages).
     public func nodes() async throws -> [NodeRecord] {
-        try await get("/api/v1/cluster/containers", as: ListResponse<NodeRecord>.self).items
+        try await all("/api/v1/cluster/containers")
     }
 
     public func node(id: String) async throws -> NodeRecord { try await get("/api/v1/cluster/containers/\(Self.escape(id))") }
@@ -49,8 +50,38 @@ public struct DroverClient: Sendable {
 
     // MARK: Agents
 
+    /// Every agent the caller may see (all pages), oldest first.
     public func agents() async throws -> [AgentRecord] {
-        try await get("/api/v1/cluster/agents", as: ListResponse<AgentRecord>.self).items
+        try await all("/api/v1/cluster/agents")
+    }
+
+    /// One page of agents: `query` holds the filters (`node_id=...&status=...`), `cursor` a `next_cursor`.
+    public func agentsPage(query: String = "", limit: Int = 100, cursor: String? = nil) async throws -> ListResponse<AgentRecord> {
+        var path = "/api/v1/cluster/agents?limit=\(limit)" + (query.isEmpty ? "" : "&" + query)
+        if let cursor { path += "&cursor=\(Self.escape(cursor))" }
+        return try await get(path)
+    }
+
+    /// Places `replicas` agents of one spec in one call: all of them, or none (a 422 says how many fit).
+    public func deploy(_ request: DeployRequest, replicas: Int, dryRun: Bool = false) async throws -> [AgentRecord] {
+        var body = request
+        body.replicas = replicas
+        let response: ListResponse<AgentRecord> = try await post("/api/v1/cluster/agents/deploy" + (dryRun ? "?dry_run=true" : ""), body)
+        return response.items
+    }
+
+    /// Follows `next_cursor` through a paged list, 1,000 items a page.
+    func all<Item: Codable & Sendable>(_ path: String) async throws -> [Item] {
+        var items: [Item] = []
+        var cursor: String?
+        repeat {
+            var page = path + "?limit=1000"
+            if let cursor { page += "&cursor=\(Self.escape(cursor))" }
+            let response = try await get(page, as: ListResponse<Item>.self)
+            items += response.items
+            cursor = response.nextCursor
+        } while cursor != nil
+        return items
     }
 
     public func agent(id: String) async throws -> AgentRecord { try await get("/api/v1/cluster/agents/\(Self.escape(id))") }

@@ -62,6 +62,11 @@ public final class InMemoryStore: Store {
         state.withLock { $0.agents[stored.id] = stored }
     }
 
+    public func upsertAgents(_ agents: [AgentRecord]) async throws {
+        let stored = try agents.map(Self.persisted)
+        state.withLock { state in for agent in stored { state.agents[agent.id] = agent } }
+    }
+
     public func agent(id: String) async throws -> AgentRecord? { state.withLock { $0.agents[id] } }
 
     public func agents() async throws -> [AgentRecord] {

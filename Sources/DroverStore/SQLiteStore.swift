@@ -13,8 +13,6 @@ public final class SQLiteStore: Store, Service, StoreHealthReporting {
     private let connection: SQLiteConnection
     private let logger: Logger
     private let closed = Atomic<Bool>(false)
-    /// Agents are read for every task; this process is the database's only writer.
-    private let agentCache = RecordCache<AgentRecord>()
     public let path: String
     /// Whether writes go through now (see `query`).
     public let health = StoreHealth()
@@ -212,10 +210,7 @@ public final class SQLiteStore: Store, Service, StoreHealthReporting {
     // MARK: Agents
 
     public func upsertAgent(_ agent: AgentRecord) async throws {
-        let text = try Self.encode(agent)
-        // Cached as it reads back from its JSON (dates at millisecond precision), like a read.
-        let stored = try JSONCoding.decoder().decode(AgentRecord.self, from: Data(text.utf8))
-        try await agentCache.write(agent.id, record: stored) { try await insertAgentRow(agent, text: text) }
+        try await insertAgentRow(agent, text: try Self.encode(agent))
     }
 
     private func insertAgentRow(_ agent: AgentRecord, text: String) async throws {
@@ -232,10 +227,31 @@ public final class SQLiteStore: Store, Service, StoreHealthReporting {
         )
     }
 
-    public func agent(id: String) async throws -> AgentRecord? {
-        try await agentCache.read(id) {
-            try await decodeRows(AgentRecord.self, "SELECT id, data FROM agents WHERE id = ?", [.text(id)]).first
+    public func upsertAgents(_ agents: [AgentRecord]) async throws {
+        guard !agents.isEmpty else { return }
+        // One statement over a JSON array of rows: atomic, and free of SQLite's limit on bound values.
+        var rows: [JSONValue] = []
+        rows.reserveCapacity(agents.count)
+        for agent in agents {
+            rows.append(.array([
+                .string(agent.id), .string(agent.tenant), agent.nodeID.map { .string($0) } ?? .null, .string(agent.status.rawValue),
+                .double(agent.createdAt.timeIntervalSince1970), .string(try Self.encode(agent)),
+            ]))
         }
+        _ = try await query(
+            """
+            INSERT INTO agents (id, tenant, node_id, status, created_at, data)
+            SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?)
+            WHERE true
+            ON CONFLICT(id) DO UPDATE SET tenant = excluded.tenant, node_id = excluded.node_id, status = excluded.status,
+                created_at = excluded.created_at, data = excluded.data
+            """,
+            [.text(try Self.encode(JSONValue.array(rows)))]
+        )
+    }
+
+    public func agent(id: String) async throws -> AgentRecord? {
+        try await decodeRows(AgentRecord.self, "SELECT id, data FROM agents WHERE id = ?", [.text(id)]).first
     }
 
     public func agents() async throws -> [AgentRecord] {
@@ -243,9 +259,7 @@ public final class SQLiteStore: Store, Service, StoreHealthReporting {
     }
 
     public func deleteAgent(id: String) async throws -> Bool {
-        try await agentCache.write(id, record: nil) {
-            !(try await query("DELETE FROM agents WHERE id = ? RETURNING id", [.text(id)])).isEmpty
-        }
+        !(try await query("DELETE FROM agents WHERE id = ? RETURNING id", [.text(id)])).isEmpty
     }
 
     // MARK: Tasks
@@ -356,10 +370,8 @@ public final class SQLiteStore: Store, Service, StoreHealthReporting {
     }
 
     /// Runs raw SQL; for tests that need to damage a row on purpose.
-    /// Raw SQL goes around the record cache, so the cache is emptied.
     func execute(_ sql: String, _ binds: [SQLiteData] = []) async throws {
         _ = try await query(sql, binds)
-        agentCache.removeAll()
     }
 
     /// The first column of each row of `sql` as text; for tests that look at the indexed columns.

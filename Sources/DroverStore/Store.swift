@@ -32,6 +32,8 @@ public protocol Store: Sendable {
 
     /// Creates the agent, or replaces the one with the same id.
     func upsertAgent(_ agent: AgentRecord) async throws
+    /// Creates or replaces several agents in one transaction: all are stored, or none.
+    func upsertAgents(_ agents: [AgentRecord]) async throws
     /// The agent with this id, or `nil`.
     func agent(id: String) async throws -> AgentRecord?
     /// All agents, ordered by creation time then id.

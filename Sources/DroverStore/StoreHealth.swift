@@ -24,15 +24,29 @@ public final class StoreHealth: Sendable {
     private struct State {
         var status = Status(failingSince: nil, lastError: nil, failedWrites: 0, lastFailureAt: nil)
         var onFailure: (@Sendable () -> Void)?
+        /// Whether a write went through since the last refused one.
+        var succeededSinceFailure = false
     }
 
     private let state = Mutex(State())
 
     public init() {}
 
-    public var status: Status { state.withLock { $0.status } }
+    /// The status now; a failing store that has taken a write since its last refusal, and refused
+    /// none for `recoveryWindow`, is healthy again even when no write came after the window.
+    public var status: Status { state.withLock { Self.settle(&$0, now: Date()).status } }
 
-    public var isFailing: Bool { state.withLock { $0.status.isFailing } }
+    public var isFailing: Bool { status.isFailing }
+
+    private static func settle(_ state: inout State, now: Date) -> State {
+        if state.status.failingSince != nil, state.succeededSinceFailure, let last = state.status.lastFailureAt,
+            now.timeIntervalSince(last) >= recoveryWindow
+        {
+            state.status.failingSince = nil
+            state.status.lastError = nil
+        }
+        return state
+    }
 
     /// Calls `observer` once per refused write (the manager counts them in a metric).
     public func onFailure(_ observer: @escaping @Sendable () -> Void) {
@@ -48,6 +62,7 @@ public final class StoreHealth: Sendable {
     public func writeSucceeded(at now: Date = Date()) {
         state.withLock {
             guard $0.status.failingSince != nil else { return }
+            $0.succeededSinceFailure = true
             if let last = $0.status.lastFailureAt, now.timeIntervalSince(last) < Self.recoveryWindow { return }
             $0.status.failingSince = nil
             $0.status.lastError = nil
@@ -61,6 +76,7 @@ public final class StoreHealth: Sendable {
             $0.status.lastError = error
             $0.status.failedWrites += 1
             $0.status.lastFailureAt = now
+            $0.succeededSinceFailure = false
             return $0.onFailure
         }
         observer?()

@@ -58,6 +58,25 @@ struct StoreConformanceTests {
         }
     }
 
+    @Test("agents in bulk: one call stores them all (new and replaced), indexed columns included", arguments: Backend.allCases)
+    func agentsInBulk(backend: Backend) async throws {
+        try await backend.withStore { store in
+            try await store.upsertAgent(Fixtures.agent("a-0", created: 1))
+            var batch = (0..<6_000).map { Fixtures.agent("a-\($0)", created: Double($0 % 7)) }
+            batch[0].generation = 9
+            batch[1].nodeID = nil
+            try await store.upsertAgents(batch)
+            try await store.upsertAgents([])
+            let stored = try await store.agents()
+            #expect(stored.count == 6_000)
+            #expect(try await store.agent(id: "a-0")?.generation == 9)
+            #expect(try await store.agent(id: "a-1")?.nodeID == nil)
+            #expect(try await store.agent(id: "a-5999") == batch[5_999])
+            // Ordered by the created_at column, which the bulk insert fills like a single one.
+            #expect(stored.map(\.createdAt) == stored.map(\.createdAt).sorted())
+        }
+    }
+
     @Test("JSON documents come back exactly: nested objects, ints stay ints", arguments: Backend.allCases)
     func jsonDocuments(backend: Backend) async throws {
         try await backend.withStore { store in

@@ -30,10 +30,20 @@ public struct ClusterStatus: Codable, Sendable, Hashable {
     }
 }
 
-/// `{"items": [...]}` list responses.
+/// `{"items": [...], "next_cursor": "..."}` list responses. `next_cursor` is there when more
+/// items follow: pass it back as `cursor` for the next page.
 public struct ListResponse<Item: Codable & Sendable>: Codable, Sendable {
     public var items: [Item]
-    public init(items: [Item]) { self.items = items }
+    public var nextCursor: String?
+    public init(items: [Item], nextCursor: String? = nil) {
+        self.items = items
+        self.nextCursor = nextCursor
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case items
+        case nextCursor = "next_cursor"
+    }
 }
 
 /// `GET /health` on manager and node.

@@ -18,6 +18,9 @@ public struct DeployRequest: Codable, Sendable, Hashable {
     public var constraints: DeployConstraints?
     /// For `deployment_strategy: spread`: the node label to spread over (e.g. `zone`).
     public var spreadBy: String?
+    /// How many agents of this spec to place in one call (1 to 10,000): all of them or none.
+    /// With it, the answer is a list (`{"items": [...]}`) instead of one agent.
+    public var replicas: Int?
 
     public init(
         agentType: String, agentConfig: JSONValue? = nil, deploymentStrategy: PlacementStrategy? = nil,
@@ -39,7 +42,7 @@ public struct DeployRequest: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case labels, constraints
+        case labels, constraints, replicas
         case spreadBy = "spread_by"
         case agentType = "agent_type"
         case agentConfig = "agent_config"

@@ -23,12 +23,19 @@ public struct Reconciler: Sendable {
         public var connected: Set<String>
         /// What each connected node last said it runs.
         public var reported: [String: [NodeProtocol.RunningAgent]]
+        /// The nodes as placement candidates with the room their agents take, when the caller
+        /// keeps them up to date itself; otherwise they are computed from `agents`.
+        public var candidates: [PlacementCandidate]?
 
-        public init(agents: [AgentRecord], nodes: [NodeRecord], connected: Set<String>, reported: [String: [NodeProtocol.RunningAgent]]) {
+        public init(
+            agents: [AgentRecord], nodes: [NodeRecord], connected: Set<String>, reported: [String: [NodeProtocol.RunningAgent]],
+            candidates: [PlacementCandidate]? = nil
+        ) {
             self.agents = agents
             self.nodes = nodes
             self.connected = connected
             self.reported = reported
+            self.candidates = candidates
         }
     }
 
@@ -126,7 +133,7 @@ public struct Reconciler: Sendable {
     }
 
     /// Counts `agent` against the room of `nodeID` for the rest of the pass.
-    static func take(_ agent: AgentRecord, on nodeID: String, in candidates: inout [PlacementCandidate]) {
+    public static func take(_ agent: AgentRecord, on nodeID: String, in candidates: inout [PlacementCandidate]) {
         guard let index = candidates.firstIndex(where: { $0.nodeID == nodeID }) else { return }
         candidates[index].allocated = candidates[index].allocated + agent.resources
         candidates[index].agentCount += 1
@@ -149,6 +156,7 @@ public struct Reconciler: Sendable {
 
     /// Placement candidates with the resources of the agents already placed on them.
     public static func candidates(_ snapshot: Snapshot) -> [PlacementCandidate] {
+        if let candidates = snapshot.candidates { return candidates }
         var byNode: [String: PlacementCandidate] = [:]
         for node in snapshot.nodes {
             byNode[node.id] = PlacementCandidate(

@@ -12,16 +12,16 @@ struct ActionRoutes: Sendable {
         group.post("agents/:id/migrate") { request, context in
             let caller = try context.caller
             let id = try context.parameters.require("id")
-            guard caller.visible(try await controller.store.agent(id: id)) != nil else { throw APIError.notFound("agent", id) }
+            guard caller.visible(controller.model.agent(id: id)) != nil else { throw APIError.notFound("agent", id) }
             let body = try await JSONResponse.decodeOptional(MigrateRequest.self, from: request, context: context) ?? MigrateRequest()
             if let target = body.targetContainerID {
-                guard let node = try await controller.store.node(id: target), caller.canPlace(on: node) else { throw APIError.notFound("node", target) }
+                guard let node = controller.model.node(id: target), caller.canPlace(on: node) else { throw APIError.notFound("node", target) }
             }
             return try JSONResponse.make(try await controller.migrate(agentID: id, request: body))
         }
         group.post("containers/:id/drain") { _, context in
             let id = try context.parameters.require("id")
-            guard try context.caller.visible(try await controller.store.node(id: id)) != nil else { throw APIError.notFound("node", id) }
+            guard try context.caller.visible(controller.model.node(id: id)) != nil else { throw APIError.notFound("node", id) }
             return try JSONResponse.make(try await controller.drain(nodeID: id))
         }
         group.post("actions") { request, context in
@@ -36,7 +36,7 @@ struct ActionRoutes: Sendable {
                 return try JSONResponse.make(ClusterActionResponse(action: .rebalance, dryRun: dryRun, moves: moves))
             case .healthCheck:
                 if !dryRun { try await controller.checkLiveness() }
-                let nodes = try await controller.store.nodes()
+                let nodes = controller.model.nodes()
                 return try JSONResponse.make(ClusterActionResponse(
                     action: .healthCheck, dryRun: dryRun, nodes: Dictionary(uniqueKeysWithValues: nodes.map { ($0.id, $0.status) })
                 ))
@@ -45,8 +45,8 @@ struct ActionRoutes: Sendable {
         group.get("metrics/distribution") { _, context in
             let caller = try context.caller
             let distribution = Distribution.make(
-                agents: try await controller.store.agents().filter { caller.canAccess(tenant: $0.tenant) },
-                nodes: try await controller.store.nodes().filter { caller.canAccess(tenant: $0.tenant) }
+                agents: controller.model.agents().filter { caller.canAccess(tenant: $0.tenant) },
+                nodes: controller.model.nodes().filter { caller.canAccess(tenant: $0.tenant) }
             )
             return try JSONResponse.make(distribution)
         }

@@ -10,20 +10,28 @@ import Hummingbird
 /// anything is stored, and every answer shows them as `"***"`.
 struct AgentRoutes: Sendable {
     let controller: ClusterController
+    /// The most agents one deploy call places.
+    static let maxReplicas = 10_000
 
     func addRoutes(to group: RouterGroup<ManagerRequestContext>) {
         group.post("agents/deploy") { request, context in
             let body = try await JSONResponse.decode(DeployRequest.self, from: request, context: context)
             let dryRun = try Query.bool(request, "dry_run")
-            let agent = try await controller.place(try makeAgent(body, caller: try context.caller), dryRun: dryRun)
+            let template = try makeAgent(body, caller: try context.caller)
+            if let replicas = body.replicas {
+                guard (1...Self.maxReplicas).contains(replicas) else {
+                    throw APIError.badRequest("replicas must be a whole number from 1 to \(Self.maxReplicas), not \(replicas)")
+                }
+                let agents = try await controller.placeReplicas(template, count: replicas, dryRun: dryRun) { Identifiers.make("agt") }
+                return try JSONResponse.make(ListResponse(items: agents.map(\.redacted)), status: dryRun ? .ok : .created)
+            }
+            let agent = try await controller.place(template, dryRun: dryRun)
             return try JSONResponse.make(agent.redacted, status: dryRun ? .ok : .created)
         }
         group.get("agents") { request, context in
-            let caller = try context.caller
-            var agents = try await controller.store.agents().filter { caller.canAccess(tenant: $0.tenant) }
-            if let node = request.uri.queryParameters.get("node_id") { agents = agents.filter { $0.nodeID == node } }
-            if let status = try Query.oneOf(request, "status", AgentStatus.self) { agents = agents.filter { $0.status == status } }
-            return try JSONResponse.make(ListResponse(items: agents.map(\.redacted)))
+            let query = try Self.pageQuery(request, caller: try context.caller)
+            let page = controller.model.page(query)
+            return try JSONResponse.make(ListResponse(items: page.items.map(\.redacted), nextCursor: page.next?.cursor))
         }
         group.get("agents/:id") { _, context in
             return try JSONResponse.make(try await visibleAgent(context).redacted)
@@ -53,8 +61,30 @@ struct AgentRoutes: Sendable {
     private func visibleAgent(_ context: ManagerRequestContext) async throws -> AgentRecord {
         let caller = try context.caller
         let id = try context.parameters.require("id")
-        guard let agent = caller.visible(try await controller.store.agent(id: id)) else { throw APIError.notFound("agent", id) }
+        guard let agent = caller.visible(controller.model.agent(id: id)) else { throw APIError.notFound("agent", id) }
         return agent
+    }
+
+    /// The page `GET /api/v1/cluster/agents` asks for: `limit` (1–1,000, default 100), `cursor`
+    /// (a `next_cursor`), and filters `node_id`, `status`, `agent_type`, `label` (`key=value`,
+    /// repeatable) and, for an admin, `tenant`. A tenant caller always sees only its own.
+    static func pageQuery(_ request: Request, caller: Principal) throws -> AgentPageQuery {
+        let parameters = request.uri.queryParameters
+        var query = AgentPageQuery(limit: try Query.int(request, "limit", in: 1...Paging.maxLimit, default: 100))
+        if let cursor = parameters.get("cursor") {
+            guard let key = AgentOrderKey(cursor: cursor) else { throw APIError.badRequest("cursor '\(cursor.prefix(40))' is not a next_cursor of this list") }
+            query.after = key
+        }
+        query.tenant = caller.isAdmin ? parameters.get("tenant") : (caller.tenant ?? "")
+        query.nodeID = parameters.get("node_id")
+        query.status = try Query.oneOf(request, "status", AgentStatus.self)
+        query.agentType = parameters.get("agent_type")
+        for label in parameters[values: "label"] {
+            let parts = label.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else { throw APIError.badRequest("label must be key=value, not '\(label.prefix(40))'") }
+            query.labels[parts[0]] = parts[1]
+        }
+        return query
     }
 
     /// Turns a deploy body into a new agent record, rejecting what cannot be right. An admin

@@ -12,9 +12,9 @@ struct ContainerRoutes: Sendable {
 
     func addRoutes(to group: RouterGroup<ManagerRequestContext>) {
         group.get("status") { _, context in try await status(caller: try context.caller) }
-        group.get("containers") { _, context in
+        group.get("containers") { request, context in
             let caller = try context.caller
-            return try JSONResponse.make(ListResponse(items: try await controller.store.nodes().filter { caller.canAccess(tenant: $0.tenant) }))
+            return try JSONResponse.make(try Self.page(controller.model.nodes(), request: request, caller: caller))
         }
         group.post("containers/register") { request, context in
             let caller = try context.caller
@@ -28,9 +28,9 @@ struct ContainerRoutes: Sendable {
             let id = try await visibleNode(context).id
             let body = try await JSONResponse.decode(NodeUpdateRequest.self, from: request, context: context)
             let node: NodeRecord = try await controller.planLock.withLock {
-                guard var node = try await controller.store.node(id: id) else { throw APIError.notFound("node", id) }
+                guard var node = controller.model.node(id: id) else { throw APIError.notFound("node", id) }
                 if let shared = body.shared { node.shared = shared }
-                try await controller.store.upsertNode(node)
+                try await controller.saveNode(node)
                 return node
             }
             controller.logger.info("node updated", metadata: ["node": "\(id)", "shared": "\(node.isShared)"])
@@ -46,7 +46,8 @@ struct ContainerRoutes: Sendable {
             let id = node.id
             // A removed node's credentials stop working at once, and its session ends.
             try await controller.revokeNodeCredentials(nodeID: id, tenant: node.tenant)
-            guard try await controller.store.deleteNode(id: id) else { throw APIError.notFound("node", id) }
+            let deleted = try await controller.planLock.withLock { try await controller.deleteNode(id: id) }
+            guard deleted else { throw APIError.notFound("node", id) }
             await controller.sessions.disconnect(nodeID: id)
             controller.logger.info("node removed", metadata: ["node": "\(id)"])
             return Response(status: .noContent)
@@ -57,20 +58,21 @@ struct ContainerRoutes: Sendable {
     private func visibleNode(_ context: ManagerRequestContext) async throws -> NodeRecord {
         let caller = try context.caller
         let id = try context.parameters.require("id")
-        guard let node = caller.visible(try await controller.store.node(id: id)) else { throw APIError.notFound("node", id) }
+        guard let node = caller.visible(controller.model.node(id: id)) else { throw APIError.notFound("node", id) }
         return node
     }
 
     private func status(caller: Principal) async throws -> Response {
-        let nodes = try await controller.store.nodes().filter { caller.canAccess(tenant: $0.tenant) }
-        let agents = try await controller.store.agents().filter { caller.canAccess(tenant: $0.tenant) }
+        // Nodes are counted (they are few); agents come from the model's running totals, not a scan.
+        let nodes = controller.model.nodes().filter { caller.canAccess(tenant: $0.tenant) }
         var nodeCounts = Dictionary(uniqueKeysWithValues: NodeStatus.allCases.map { ($0.rawValue, 0) })
         for node in nodes { nodeCounts[node.status.rawValue, default: 0] += 1 }
+        let totals = controller.model.agentTotals { caller.canAccess(tenant: $0) }
         var agentCounts = Dictionary(uniqueKeysWithValues: AgentStatus.allCases.map { ($0.rawValue, 0) })
-        for agent in agents where agent.desiredState == .running { agentCounts[agent.status.rawValue, default: 0] += 1 }
+        for (status, count) in totals.byStatus { agentCounts[status.rawValue, default: 0] += count }
         let live = nodes.filter { $0.status != .down }
         let capacity = live.reduce(ResourceSpec.zero) { $0 + $1.resources.capacity }
-        let allocated = agents.filter { $0.desiredState == .running && $0.nodeID != nil }.reduce(ResourceSpec.zero) { $0 + $1.resources }
+        let allocated = totals.allocated
         let status = ClusterStatus(
             version: DroverVersion.string, nodes: nodeCounts, agents: agentCounts,
             openTasks: try await controller.store.openTasks().filter { caller.canAccess(tenant: $0.tenant) }.count, capacity: capacity, allocated: allocated,
@@ -87,7 +89,7 @@ struct ContainerRoutes: Sendable {
         guard NodeIdentity.isValidName(tenant) else { throw APIError.badRequest("orchestrator_id '\(tenant.prefix(64))' is invalid") }
         try Self.check(body)
         let now = Date()
-        let existing = try await controller.store.node(id: body.containerName)
+        let existing = controller.model.node(id: body.containerName)
         if let existing, !caller.canAccess(tenant: existing.tenant) {
             throw APIError(.conflict, code: "node_exists", "node id '\(body.containerName)' is taken; choose another container_name")
         }
@@ -100,7 +102,7 @@ struct ContainerRoutes: Sendable {
             maxAgents: 0, status: .active, connection: .http, metadata: body.metadata ?? [:],
             registeredAt: existing?.registeredAt ?? now, lastHeartbeat: now, incarnation: UUID().uuidString, shared: existing?.shared
         )
-        try await controller.store.upsertNode(node)
+        try await controller.planLock.withLock { try await controller.saveNode(node) }
         controller.logger.info("node registered over HTTP", metadata: ["node": "\(node.id)"])
         let response = ContainerRegisterResponse(
             containerID: node.id, status: node.status, heartbeatIntervalSeconds: NodeLiveness.seconds(controller.configuration.heartbeatInterval)
@@ -114,19 +116,42 @@ struct ContainerRoutes: Sendable {
         try Self.checkResources(body.resources)
         // Under the plan lock, like every change to a node record (no lost update of `shared` or a drain).
         let node: NodeRecord = try await controller.planLock.withLock {
-            guard var node = try await controller.store.node(id: id) else { throw APIError.notFound("node", id) }
+            guard var node = controller.model.node(id: id) else { throw APIError.notFound("node", id) }
             node.lastHeartbeat = Date()
             node.status = node.status == .down ? .active : NodeLiveness.statusOnHeartbeat(node.status)
             if let score = body.healthScore { node.healthScore = score }
             if let resources = body.resources { node.resources = Self.resources(resources, base: node.resources) }
             if let active = body.activeAgents { node.metadata["active_agents"] = .int(active) }
-            try await controller.store.upsertNode(node)
+            try await controller.saveNode(node)
             return node
         }
         let response = ContainerRegisterResponse(
             containerID: node.id, status: node.status, heartbeatIntervalSeconds: NodeLiveness.seconds(controller.configuration.heartbeatInterval)
         )
         return try JSONResponse.make(response)
+    }
+
+    /// One page of nodes by id: `limit` (1–1,000, default 100), `cursor` (a `next_cursor`: the
+    /// last id of the previous page), filters `status` and, for an admin, `tenant`.
+    static func page(_ nodes: [NodeRecord], request: Request, caller: Principal) throws -> ListResponse<NodeRecord> {
+        let limit = try Query.int(request, "limit", in: 1...Paging.maxLimit, default: 100)
+        let parameters = request.uri.queryParameters
+        var after: String?
+        if let cursor = parameters.get("cursor") {
+            guard let data = Data(base64URLEncoded: cursor), let id = String(data: data, encoding: .utf8), !id.isEmpty else {
+                throw APIError.badRequest("cursor '\(cursor.prefix(40))' is not a next_cursor of this list")
+            }
+            after = id
+        }
+        let status = try Query.oneOf(request, "status", NodeStatus.self)
+        let tenant = caller.isAdmin ? parameters.get("tenant") : caller.tenant
+        var items: [NodeRecord] = []
+        for node in nodes where after.map({ node.id > $0 }) ?? true {
+            guard caller.canAccess(tenant: node.tenant), tenant.map({ node.tenant == $0 }) ?? true, status.map({ node.status == $0 }) ?? true else { continue }
+            if items.count == limit { return ListResponse(items: items, nextCursor: Data(items[items.count - 1].id.utf8).base64URLEncoded) }
+            items.append(node)
+        }
+        return ListResponse(items: items)
     }
 
     /// Refuses registrations a node could not have sent: ports out of range, oversized fields.

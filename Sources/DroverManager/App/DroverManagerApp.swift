@@ -52,7 +52,12 @@ public struct DroverManagerApp: Sendable {
     ) async throws -> DroverManagerApp {
         let admin = try await AdminToken.resolve(configured: configuration.adminToken, store: opened.store)
         let secretBox = try Self.secretBox(configuration: configuration, location: location, logger: logger)
-        let controller = ClusterController(store: opened.store, configuration: configuration, logger: logger, secrets: secretBox)
+        let loadStarted = ContinuousClock.now
+        let model = try await ClusterModel.load(from: opened.store)
+        logger.info("cluster loaded", metadata: [
+            "nodes": "\(model.nodes().count)", "agents": "\(model.agentCount)", "seconds": "\((ContinuousClock.now - loadStarted).formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 3))))",
+        ])
+        let controller = ClusterController(store: opened.store, model: model, configuration: configuration, logger: logger, secrets: secretBox)
         let jwt: JWTService
         if let pem = configuration.jwtES256KeyPEM {
             do {

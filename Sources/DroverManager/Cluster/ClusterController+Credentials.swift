@@ -13,7 +13,7 @@ extension ClusterController {
         guard hello.tenant == token.tenant else {
             throw HelloRefusal("this join token is for tenant '\(token.tenant)', but hello names tenant '\(hello.tenant.prefix(64))'")
         }
-        if let existing = try await store.node(id: hello.nodeID), existing.tenant != token.tenant {
+        if let existing = model.node(id: hello.nodeID), existing.tenant != token.tenant {
             throw HelloRefusal("node id '\(hello.nodeID)' is taken; choose another --id")
         }
         // Re-joining a node that lost its credential is fine; taking over one that is connected is not.

@@ -9,25 +9,25 @@ extension ClusterController {
     func snapshot() async throws -> Reconciler.Snapshot {
         let connected = await sessions.connected
         let reported = await sessions.reported
-        return Reconciler.Snapshot(agents: try await store.agents(), nodes: try await store.nodes(), connected: connected, reported: reported)
+        return Reconciler.Snapshot(
+            agents: model.agents(), nodes: model.nodes(), connected: connected, reported: reported, candidates: model.candidates(connected: connected)
+        )
     }
 
     /// Moves an agent to `target` (or wherever the scheduler says, never where it is): the
     /// target starts it at a new generation with its last checkpoint, then the source stops.
     func migrate(agentID: String, request: MigrateRequest) async throws -> MigrateResponse {
         let connected = await sessions.connected
-        let reported = await sessions.reported
         let (moved, from): (AgentRecord, String?) = try await planLock.withLock {
-            let snapshot = Reconciler.Snapshot(agents: try await store.agents(), nodes: try await store.nodes(), connected: connected, reported: reported)
-            guard var agent = snapshot.agents.first(where: { $0.id == agentID }) else { throw APIError.notFound("agent", agentID) }
+            guard let agent = model.agent(id: agentID) else { throw APIError.notFound("agent", agentID) }
             guard agent.desiredState == .running else {
                 throw APIError(.conflict, code: "agent_undeployed", "agent '\(agentID)' is undeployed and cannot move")
             }
             var requestForMove = PlacementRequest(agent: agent)
             requestForMove.preferredNode = request.targetContainerID
-            let candidates = Reconciler.candidates(snapshot).filter { $0.nodeID != agent.nodeID && ($0.tenant == agent.tenant || $0.shared) }
+            let candidates = model.candidates(connected: connected).filter { $0.nodeID != agent.nodeID && ($0.tenant == agent.tenant || $0.shared) }
             if let target = request.targetContainerID {
-                guard snapshot.nodes.contains(where: { $0.id == target }) else { throw APIError.notFound("node", target) }
+                guard model.node(id: target) != nil else { throw APIError.notFound("node", target) }
                 if target == agent.nodeID {
                     throw APIError(.conflict, code: "already_there", "agent '\(agentID)' already runs on '\(target)'")
                 }
@@ -40,14 +40,17 @@ extension ClusterController {
                 throw APIError(.unprocessableContent, code: "unplaceable", "cannot move agent '\(agentID)'")
             }
             let from = agent.nodeID
-            agent.nodeID = target
-            agent.generation += 1
-            agent.status = .pending
-            agent.lastError = nil
-            if request.preserveState == false { agent.state = nil }
-            agent.updatedAt = Date()
-            try await store.upsertAgent(agent)
-            return (agent, from)
+            let change = try await updateAgent(id: agentID) { current in
+                current.nodeID = target
+                current.generation += 1
+                current.status = .pending
+                current.lastError = nil
+                if request.preserveState == false { current.state = nil }
+                current.updatedAt = Date()
+                return true
+            }
+            guard let moved = change?.after else { throw APIError.notFound("agent", agentID) }
+            return (moved, from)
         }
         let to = moved.nodeID ?? "-"
         logger.info("agent migrating", metadata: [
@@ -63,12 +66,12 @@ extension ClusterController {
     /// Marks a node `draining`: it takes no new agents, and the reconciler moves its agents away.
     func drain(nodeID: String) async throws -> NodeRecord {
         let node: NodeRecord = try await planLock.withLock {
-            guard var node = try await store.node(id: nodeID) else { throw APIError.notFound("node", nodeID) }
+            guard var node = model.node(id: nodeID) else { throw APIError.notFound("node", nodeID) }
             guard node.status != .down else {
                 throw APIError(.conflict, code: "node_down", "node '\(nodeID)' is down; its agents are already being placed elsewhere")
             }
             node.status = .draining
-            try await store.upsertNode(node)
+            try await saveNode(node)
             return node
         }
         logger.info("node draining", metadata: ["node": "\(nodeID)"])

@@ -19,7 +19,7 @@ extension ClusterController {
         let now = Date()
         // Read and written under the plan lock, like every change to a node record.
         let existing: NodeRecord? = try await planLock.withLock {
-            let existing = try await store.node(id: hello.nodeID)
+            let existing = model.node(id: hello.nodeID)
             try Self.authorize(hello, principal: principal, existing: existing)
             let record = NodeRecord(
                 id: hello.nodeID, tenant: hello.tenant, name: hello.name, hostAddress: hello.hostAddress, apiPort: hello.apiPort,
@@ -29,11 +29,13 @@ extension ClusterController {
                 lastHeartbeat: now, incarnation: hello.incarnation, shared: existing?.shared
             )
             do {
-                try await store.upsertNode(record)
+                try await saveNode(record)
+                heartbeatsPersisted.withLock { $0[hello.nodeID] = now }
             } catch where isStoreUnavailable(error) && existing != nil {
                 // A known node comes back while the store refuses writes: it is let in (liveness is
                 // judged in memory), and its record catches up with its next heartbeat once writes go through.
                 logger.warning("node reconnected while the store refuses writes; its record is updated later", metadata: ["node": "\(hello.nodeID)", "error": "\(error)"])
+                unpersistedNode(record)
             }
             return existing
         }
@@ -62,6 +64,14 @@ extension ClusterController {
         } catch {
             logger.warning("work after a node's hello is left to the next cluster pass", metadata: ["node": "\(hello.nodeID)", "error": "\(error)"])
         }
+    }
+
+    /// A live node whose record the store refused: the model takes it anyway (liveness and
+    /// status are judged in memory, so an unwritable store never keeps a live node suspect), and
+    /// each of its heartbeats tries the write again until the store takes it.
+    private func unpersistedNode(_ node: NodeRecord) {
+        model.put(node)
+        heartbeatsPersisted.withLock { $0[node.id] = nil }
     }
 
     /// Refuses a `hello` the credential may not send.
@@ -109,23 +119,34 @@ extension ClusterController {
     private func heartbeatReceived(_ heartbeat: NodeProtocol.Heartbeat, from nodeID: String) async throws {
         let now = Date()
         await sessions.heard(from: nodeID, reported: heartbeat.agents, now: now)
+        // A heartbeat that changes nothing placement weighs refreshes the node in memory only; its
+        // time is written at most every `heartbeatPersistInterval` (liveness is judged in memory).
+        let resources = heartbeat.resources.isWithinLimits ? heartbeat.resources : nil
+        let lastWritten = heartbeatsPersisted.withLock { $0[nodeID] }
+        if let lastWritten, now.timeIntervalSince(lastWritten) < Self.heartbeatPersistInterval,
+            model.refreshNode(id: nodeID, heardAt: now, resources: resources)
+        {
+            return
+        }
         // Read and written under the plan lock, like every other change to a node record, so a
         // heartbeat never writes back a copy older than a concurrent change (`shared`, a drain).
         try await planLock.withLock {
-            guard var node = try await store.node(id: nodeID) else { return }
+            guard var node = model.node(id: nodeID) else { return }
             let status = NodeLiveness.statusOnHeartbeat(node.status)
             if status != node.status {
                 logger.info("node is \(status.rawValue) again", metadata: ["node": "\(nodeID)"])
             }
             node.status = status
             // A heartbeat with impossible figures keeps the last good ones.
-            if heartbeat.resources.isWithinLimits { node.resources = heartbeat.resources }
+            if let resources { node.resources = resources }
             node.lastHeartbeat = now
             do {
-                try await store.upsertNode(node)
+                try await saveNode(node)
+                heartbeatsPersisted.withLock { $0[nodeID] = now }
             } catch where isStoreUnavailable(error) {
                 // Liveness reads heartbeats from memory (`NodeSessions`); the record catches up once the store takes writes.
                 logger.debug("heartbeat not recorded: the store refuses writes", metadata: ["node": "\(nodeID)", "error": "\(error)"])
+                unpersistedNode(node)
             }
         }
     }
@@ -135,15 +156,19 @@ extension ClusterController {
         await sessions.updateReported(
             nodeID: nodeID, agent: .init(agentID: report.agentID, generation: report.generation, status: report.status, restarts: report.restarts), now: now
         )
-        guard var agent = try await store.agent(id: report.agentID), agent.nodeID == nodeID, agent.generation == report.generation else {
+        let change = try await updateAgent(id: report.agentID) { agent in
+            guard agent.nodeID == nodeID, agent.generation == report.generation else { return false }
+            agent.status = report.status
+            agent.restarts = report.restarts
+            if let error = report.error { agent.lastError = error }
+            agent.updatedAt = now
+            return true
+        }
+        guard let change, change.changed else {
             logger.debug("status from a stale copy ignored", metadata: ["agent": "\(report.agentID)", "node": "\(nodeID)", "generation": "\(report.generation)"])
             return
         }
-        agent.status = report.status
-        agent.restarts = report.restarts
-        if let error = report.error { agent.lastError = error }
-        agent.updatedAt = now
-        try await store.upsertAgent(agent)
+        let agent = change.after
         if report.status == .failed {
             logger.error("agent failed", metadata: ["agent": "\(agent.id)", "node": "\(nodeID)", "error": "\(report.error ?? "-")"])
             await recordEvent("agent.failed", node: nodeID, agent: agent.id, "crashed past its restart limit: \(report.error ?? "no detail")")
@@ -154,14 +179,17 @@ extension ClusterController {
     }
 
     private func checkpointReceived(_ checkpoint: NodeProtocol.AgentCheckpoint, from nodeID: String) async throws {
-        guard var agent = try await store.agent(id: checkpoint.agentID), agent.nodeID == nodeID, agent.generation == checkpoint.generation else {
+        let change = try await updateAgent(id: checkpoint.agentID) { agent in
+            guard agent.nodeID == nodeID, agent.generation == checkpoint.generation else { return false }
+            agent.state = checkpoint.state
+            agent.updatedAt = Date()
+            return true
+        }
+        guard change?.changed == true else {
             logger.warning("checkpoint from a stale copy rejected", metadata: ["agent": "\(checkpoint.agentID)", "node": "\(nodeID)", "generation": "\(checkpoint.generation)"])
             metrics.fencedFrames.increment()
             return
         }
-        agent.state = checkpoint.state
-        agent.updatedAt = Date()
-        try await store.upsertAgent(agent)
     }
 }
 

@@ -7,7 +7,7 @@ import Logging
 extension ClusterController {
     /// Stores a new task for an agent and sends it if the agent is running.
     func submitTask(agentID: String, request: TaskSubmitRequest) async throws -> TaskRecord {
-        guard let agent = try await store.agent(id: agentID) else { throw APIError.notFound("agent", agentID) }
+        guard let agent = model.agent(id: agentID) else { throw APIError.notFound("agent", agentID) }
         guard agent.desiredState == .running else {
             throw APIError(.conflict, code: "agent_undeployed", "agent '\(agentID)' is undeployed and takes no tasks")
         }
@@ -77,7 +77,7 @@ extension ClusterController {
         let reported = await sessions.reported
         var agents: [String: AgentRecord?] = [:]
         for task in open {
-            if agents[task.agentID] == nil { agents[task.agentID] = .some(try await store.agent(id: task.agentID)) }
+            if agents[task.agentID] == nil { agents[task.agentID] = .some(model.agent(id: task.agentID)) }
             guard let agent = agents[task.agentID] ?? nil else {
                 try await finish(task, status: .cancelled, error: "agent '\(task.agentID)' no longer exists")
                 continue
@@ -155,7 +155,7 @@ extension ClusterController {
         // Task ids are per tenant: the task is the one of the agent's tenant (an agent belongs to one).
         // The record sent is kept in memory until its answer; the store is read only without it.
         let sent = dispatchedTasks.withLock { $0.removeValue(forKey: Self.dispatchKey(agentID: result.agentID, taskID: result.taskID)) }
-        let agent = try await store.agent(id: result.agentID)
+        let agent = model.agent(id: result.agentID)
         let found = if let sent {
             sent
         } else if let agent {

@@ -7,7 +7,7 @@ extension ClusterController {
     /// Stores and sends the task of one step attempt. Idempotent by task id: a task that exists
     /// already (a resumed run resubmitting) is returned as stored.
     func submitWorkflowTask(id: String, agentID: String, input: JSONValue, timeoutSeconds: Double, context: WorkflowTaskContext) async throws -> TaskRecord {
-        guard let agent = try await store.agent(id: agentID), agent.desiredState == .running else {
+        guard let agent = model.agent(id: agentID), agent.desiredState == .running else {
             throw APIError(.conflict, code: "agent_undeployed", "agent '\(agentID)' is not deployed")
         }
         let timeout = min(max(timeoutSeconds, 0.001), configuration.maxTaskTimeout)

@@ -5,9 +5,9 @@ import Logging
 import Crypto
 import Synchronization
 
-/// The shell around the pure cluster core: it takes snapshots from the store and the live
-/// sessions, asks `Reconciler`, `Scheduler` and `NodeLiveness` what to do, and does it —
-/// store first, then the wire.
+/// The shell around the pure cluster core: it takes snapshots from the in-memory
+/// `ClusterModel` and the live sessions, asks `Reconciler`, `Scheduler` and `NodeLiveness`
+/// what to do, and does it — store first, then the model, then the wire.
 ///
 /// Placement decisions and their commits run under one lock, so two decisions made at once
 /// never both take the same room.
@@ -20,6 +20,16 @@ public final class ClusterController: Sendable {
     let metrics = ManagerMetrics()
     let startedAt: Date
     let planLock = AsyncSerialLock()
+    /// Every node and agent, in memory (see `ClusterModel`); written through `saveAgent` and friends.
+    let model: ClusterModel
+    /// Serialises the read-modify-writes of each agent record (see `updateAgent`).
+    let agentWrites = StripedLocks()
+    /// When each node's heartbeat time was last written to the store.
+    let heartbeatsPersisted = Mutex<[String: Date]>([:])
+    /// A heartbeat that changes nothing placement weighs is written at most this often.
+    static let heartbeatPersistInterval: TimeInterval = 30
+    /// What the last reconciliation pass saw, so an unchanged cluster is not walked every tick.
+    private let lastPass = Mutex<ReconcilePass?>(nil)
     let reconciler: Mutex<Reconciler>
     /// When each `agent.start` / `agent.stop` was last sent, so a tick does not repeat it at once.
     private let sentCommands = Mutex<[String: Date]>([:])
@@ -36,10 +46,11 @@ public final class ClusterController: Sendable {
     /// The audit log's writer (entries the store refused wait there).
     let auditLog: AuditLog
 
-    public init(
-        store: any Store, configuration: ManagerConfiguration, logger: Logger, secrets: SecretBox = SecretBox(key: .init(size: .bits256)),
-        now: Date = Date()
+    init(
+        store: any Store, model: ClusterModel = ClusterModel(), configuration: ManagerConfiguration, logger: Logger,
+        secrets: SecretBox = SecretBox(key: .init(size: .bits256)), now: Date = Date()
     ) {
+        self.model = model
         self.secrets = secrets
         self.store = store
         self.configuration = configuration
@@ -61,9 +72,9 @@ public final class ClusterController: Sendable {
     func recordEvent(_ kind: String, node: String? = nil, agent: String? = nil, _ message: String) async {
         do {
             var tenant: String?
-            if let agent, let record = try await store.agent(id: agent) {
+            if let agent, let record = model.agent(id: agent) {
                 tenant = record.tenant
-            } else if let node, let record = try await store.node(id: node), !record.isShared {
+            } else if let node, let record = model.node(id: node), !record.isShared {
                 tenant = record.tenant
             }
             try await store.appendEvent(ClusterEvent(at: Date(), kind: kind, nodeID: node, agentID: agent, tenant: tenant, message: message))
@@ -90,7 +101,7 @@ public final class ClusterController: Sendable {
     /// of the reconnect window instead (`reconnectGrace` after the start), so nodes backing off
     /// while the manager was away are not declared down for the manager's own absence.
     func checkLiveness(now: Date = Date()) async throws {
-        let nodes = try await store.nodes()
+        let nodes = model.nodes()
         let heard = await sessions.lastSeen
         let reconnectDeadline = startedAt.addingTimeInterval(NodeLiveness.seconds(configuration.reconnectGrace))
         var lastSeen: [String: Date] = [:]
@@ -109,11 +120,11 @@ public final class ClusterController: Sendable {
         for transition in liveness.evaluate(observations, now: now) {
             let evaluatedFrom = lastSeen[transition.nodeID] ?? .distantPast
             let changed: Bool = try await planLock.withLock {
-                guard var node = try await store.node(id: transition.nodeID), node.status == transition.from else { return false }
+                guard var node = model.node(id: transition.nodeID), node.status == transition.from else { return false }
                 // A heartbeat that arrived since the evaluation keeps the node as it is.
                 if let recent = await sessions.lastSeen[transition.nodeID], recent > evaluatedFrom { return false }
                 node.status = transition.to
-                try await store.upsertNode(node)
+                try await saveNode(node)
                 return true
             }
             guard changed else { continue }
@@ -131,39 +142,49 @@ public final class ClusterController: Sendable {
     }
 
     /// Converges agents toward their desired state.
-    func reconcile() async throws {
-        let connected = await sessions.connected
-        let reported = await sessions.reported
+    ///
+    /// The pass walks the whole fleet in memory, so it is skipped while nothing it looks at has
+    /// changed (the model's version, the sessions and what nodes report) and the last pass left
+    /// nothing to do; a full pass still runs every `ReconcilePass.maxQuiet`.
+    func reconcile(force: Bool = false) async throws {
+        let (connected, reported, sessionsVersion) = await sessions.reconcileView
         try await planLock.withLock {
+            let seen = ReconcilePass(modelVersion: model.version, sessionsVersion: sessionsVersion, at: ContinuousClock.now, pending: false)
+            if !force, let last = lastPass.withLock({ $0 }), last.covers(seen) { return }
             let snapshot = Reconciler.Snapshot(
-                agents: try await store.agents(), nodes: try await store.nodes(), connected: connected, reported: reported
+                agents: model.agents(), nodes: model.nodes(), connected: connected, reported: reported,
+                candidates: model.candidates(connected: connected)
             )
             let actions = reconciler.withLock { $0.reconcile(snapshot) }
-            let agents = Dictionary(snapshot.agents.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
             for action in actions {
-                try await apply(action, agents: agents)
+                try await apply(action)
             }
-            metrics.record(agents: snapshot.agents, nodes: snapshot.nodes)
+            var pass = seen
+            pass.pending = actions.contains { if case .unplaceable = $0 { false } else { true } }
+            if pass.pending { pass.modelVersion = model.version }
+            lastPass.withLock { $0 = pass }
+            metrics.record(agentsByStatus: model.agentTotals { _ in true }.byStatus, nodes: snapshot.nodes)
         }
     }
 
-    private func apply(_ action: Reconciler.Action, agents: [String: AgentRecord]) async throws {
+    private func apply(_ action: Reconciler.Action) async throws {
         let now = Date()
         switch action {
         case .assign(let agentID, let nodeID, let generation):
-            guard var agent = try await store.agent(id: agentID) else { return }
-            let previous = agent.nodeID
-            if agent.status == .failed, let previous {
-                agent.failedNodes = (agent.failedNodes ?? []) + [previous]
-                agent.restarts = 0
+            let assigned = try await updateAgent(id: agentID) { agent in
+                if agent.status == .failed, let previous = agent.nodeID {
+                    agent.failedNodes = (agent.failedNodes ?? []) + [previous]
+                    agent.restarts = 0
+                }
+                agent.nodeID = nodeID
+                agent.generation = generation
+                agent.status = .pending
+                agent.lastError = nil
+                agent.updatedAt = now
+                return true
             }
-            agent.nodeID = nodeID
-            agent.generation = generation
-            agent.status = .pending
-            agent.lastError = nil
-            agent.updatedAt = now
-            try await store.upsertAgent(agent)
-            if let previous, previous != nodeID {
+            guard let assigned else { return }
+            if let previous = assigned.before.nodeID, previous != nodeID {
                 logger.warning("agent placed again", metadata: ["agent": "\(agentID)", "from": "\(previous)", "to": "\(nodeID)", "generation": "\(generation)"])
                 metrics.agentsRescheduled.increment()
                 await recordEvent(
@@ -174,14 +195,16 @@ public final class ClusterController: Sendable {
                 logger.info("agent placed", metadata: ["agent": "\(agentID)", "node": "\(nodeID)", "generation": "\(generation)"])
             }
         case .unplaceable(let agentID, let failure):
-            guard var agent = agents[agentID] else { return }
             let message = failure.description
-            guard agent.nodeID != nil || agent.lastError != message || agent.status != .pending else { return }
-            agent.nodeID = nil
-            agent.status = .pending
-            agent.lastError = message
-            agent.updatedAt = now
-            try await store.upsertAgent(agent)
+            let change = try await updateAgent(id: agentID) { agent in
+                guard agent.nodeID != nil || agent.lastError != message || agent.status != .pending else { return false }
+                agent.nodeID = nil
+                agent.status = .pending
+                agent.lastError = message
+                agent.updatedAt = now
+                return true
+            }
+            guard change?.changed == true else { return }
             logger.warning("agent cannot be placed", metadata: ["agent": "\(agentID)", "reason": "\(message)"])
             await recordEvent("agent.unplaceable", agent: agentID, message)
         case .start(let nodeID, let start):
@@ -194,13 +217,14 @@ public final class ClusterController: Sendable {
                 await sessions.send(.agentStop(stop), to: nodeID)
             }
         case .recordStatus(let agentID, let status, let restarts):
-            guard var agent = agents[agentID] else { return }
-            agent.status = status
-            agent.restarts = restarts
-            agent.updatedAt = now
-            try await store.upsertAgent(agent)
+            try await updateAgent(id: agentID) { agent in
+                agent.status = status
+                agent.restarts = restarts
+                agent.updatedAt = now
+                return true
+            }
         case .remove(let agentID):
-            try await store.deleteAgent(id: agentID)
+            try await deleteAgent(id: agentID)
             logger.info("agent removed", metadata: ["agent": "\(agentID)"])
         }
     }
@@ -221,15 +245,15 @@ public final class ClusterController: Sendable {
     /// stored or sent: the answer says where the agent would go. With `queueIfBusy`, an agent
     /// that cannot be placed only for now (nodes away or full, see `PlacementFailure.isTransient`)
     /// is stored `pending` instead, and the reconciler places it when a node can take it.
+    ///
+    /// The decision is made under the plan lock on the in-memory model, and the room it takes is
+    /// reserved there; the record is written after the lock is let go, so deploys arriving
+    /// together are committed together (group commit), and answered once stored.
     func place(_ agent: AgentRecord, dryRun: Bool = false, queueIfBusy: Bool = false) async throws -> AgentRecord {
         let connected = await sessions.connected
-        let reported = await sessions.reported
-        let placed: AgentRecord = try await planLock.withLock {
-            let snapshot = Reconciler.Snapshot(
-                agents: try await store.agents(), nodes: try await store.nodes(), connected: connected, reported: reported
-            )
+        let decided: AgentRecord = try await planLock.withLock {
             // Only nodes the agent's tenant may use are weighed, so a refusal never counts other tenants' nodes.
-            let candidates = Reconciler.candidates(snapshot).filter { $0.tenant == agent.tenant || $0.shared }
+            let candidates = model.candidates(connected: connected).filter { $0.tenant == agent.tenant || $0.shared }
             let decision = reconciler.withLock { $0.scheduler.place(PlacementRequest(agent: agent), on: candidates) }
             switch decision {
             case .unplaceable(let failure):
@@ -240,36 +264,101 @@ public final class ClusterController: Sendable {
                 pending.nodeID = nil
                 pending.status = .pending
                 pending.lastError = failure.description
-                try await store.upsertAgent(pending)
                 return pending
             case .placed(let nodeID):
                 var placed = agent
                 placed.nodeID = nodeID
                 placed.generation = 1
-                if !dryRun { try await store.upsertAgent(placed) }
+                if !dryRun { model.reserve([placed]) }
                 return placed
             }
         }
-        if dryRun { return placed }
-        if let nodeID = placed.nodeID {
-            let start = NodeProtocol.AgentStart(agentID: placed.id, agentType: placed.agentType, generation: placed.generation, config: placed.config, state: placed.state)
-            if shouldSend("start:\(nodeID):\(placed.id):\(placed.generation)", now: Date()) {
-                await sendStart(start, to: nodeID)
-            }
+        if dryRun { return decided }
+        do {
+            try await store.upsertAgent(decided)
+        } catch {
+            model.release([decided])
+            throw error
         }
-        metrics.agentsDeployed.increment()
-        logger.info("agent deployed", metadata: ["agent": "\(placed.id)", "type": "\(placed.agentType)", "node": "\(placed.nodeID ?? "-")"])
-        return placed
+        model.commit([decided])
+        await started([decided])
+        return decided
+    }
+
+    /// Places `count` agents like `template` in one decision: all of them, or none (a 422 that
+    /// says how many would fit and why the rest do not). Stored in one transaction.
+    func placeReplicas(_ template: AgentRecord, count: Int, dryRun: Bool, makeID: @Sendable () -> String) async throws -> [AgentRecord] {
+        let connected = await sessions.connected
+        let decided: [AgentRecord] = try await planLock.withLock {
+            var candidates = model.candidates(connected: connected).filter { $0.tenant == template.tenant || $0.shared }
+            let request = PlacementRequest(agent: template)
+            var agents: [AgentRecord] = []
+            agents.reserveCapacity(count)
+            // Round-robin keeps its cursor in the scheduler from call to call; the rest use the index.
+            var index = request.strategy == .roundRobin ? nil : PlacementIndex(candidates: candidates, cpuOvercommit: configuration.cpuOvercommit)
+            for _ in 0..<count {
+                let decision = if index != nil { index!.place(request) } else { reconciler.withLock { $0.scheduler.place(request, on: candidates) } }
+                guard case .placed(let nodeID) = decision else {
+                    throw Self.shortfall(count: count, placed: agents.count, decision)
+                }
+                var agent = template
+                agent.id = agents.isEmpty ? template.id : makeID()
+                agent.nodeID = nodeID
+                agent.generation = 1
+                if index == nil { Reconciler.take(agent, on: nodeID, in: &candidates) }
+                agents.append(agent)
+            }
+            if !dryRun { model.reserve(agents) }
+            return agents
+        }
+        if dryRun { return decided }
+        do {
+            try await store.upsertAgents(decided)
+        } catch {
+            model.release(decided)
+            throw error
+        }
+        model.commit(decided)
+        await started(decided)
+        return decided
+    }
+
+    private static func shortfall(count: Int, placed: Int, _ decision: PlacementDecision) -> APIError {
+        let reason: String
+        if case .unplaceable(let failure) = decision { reason = failure.description } else { reason = "no node fits" }
+        return APIError(
+            .unprocessableContent, code: "unplaceable",
+            "only \(placed) of \(count) replicas fit; none were placed. For the next one: \(reason)"
+        )
+    }
+
+    /// Sends `agent.start` for agents just stored on their nodes.
+    private func started(_ agents: [AgentRecord]) async {
+        let now = Date()
+        var starts: [String: [NodeProtocol.AgentStart]] = [:]
+        for agent in agents {
+            guard let nodeID = agent.nodeID, shouldSend("start:\(nodeID):\(agent.id):\(agent.generation)", now: now) else { continue }
+            starts[nodeID, default: []].append(Reconciler.startMessage(agent, generation: agent.generation))
+        }
+        metrics.agentsDeployed.increment(by: agents.count)
+        if agents.count == 1, let agent = agents.first {
+            logger.info("agent deployed", metadata: ["agent": "\(agent.id)", "type": "\(agent.agentType)", "node": "\(agent.nodeID ?? "-")"])
+        } else if let agent = agents.first {
+            logger.info("agents deployed", metadata: ["count": "\(agents.count)", "type": "\(agent.agentType)", "nodes": "\(starts.count)"])
+        }
+        for (nodeID, messages) in starts {
+            for start in messages { await sendStart(start, to: nodeID) }
+        }
     }
 
     /// Marks an agent undeployed and asks its node to stop it; returns the updated record.
     func undeploy(agentID: String) async throws -> AgentRecord? {
         let updated: AgentRecord? = try await planLock.withLock {
-            guard var agent = try await store.agent(id: agentID) else { return nil }
-            agent.desiredState = .stopped
-            agent.updatedAt = Date()
-            try await store.upsertAgent(agent)
-            return agent
+            try await updateAgent(id: agentID) { agent in
+                agent.desiredState = .stopped
+                agent.updatedAt = Date()
+                return true
+            }?.after
         }
         if let updated, let nodeID = updated.nodeID {
             await sessions.send(.agentStop(.init(agentID: updated.id, generation: updated.generation, reason: "undeployed")), to: nodeID)
@@ -287,5 +376,23 @@ extension ClusterController {
             status: status.isFailing ? "failing" : "ok", failingSince: status.failingSince, error: status.lastError, failedWrites: status.failedWrites
         )
         return HealthResponse(status: status.isFailing ? "degraded" : "ok", role: "manager", store: store)
+    }
+}
+
+/// What a reconciliation pass looked at (see `ClusterController.reconcile`).
+struct ReconcilePass: Sendable {
+    /// A pass runs at least this often, changed or not.
+    static let maxQuiet: Duration = .seconds(30)
+
+    var modelVersion: UInt64
+    var sessionsVersion: UInt64
+    var at: ContinuousClock.Instant
+    /// Whether the pass left work that the next one must look at again (starts not yet
+    /// confirmed, copies to stop): then the next pass runs whatever changed.
+    var pending: Bool
+
+    /// Whether this pass makes a pass over `next` unnecessary.
+    func covers(_ next: ReconcilePass) -> Bool {
+        !pending && modelVersion == next.modelVersion && sessionsVersion == next.sessionsVersion && next.at - at < Self.maxQuiet
     }
 }

@@ -23,10 +23,9 @@ struct ManagerMetrics: Sendable {
         }
     }
 
-    func record(agents: [AgentRecord], nodes: [NodeRecord]) {
+    func record(agentsByStatus: [AgentStatus: Int], nodes: [NodeRecord]) {
         for status in AgentStatus.allCases {
-            Gauge(label: "drover_manager_agents", dimensions: [("status", status.rawValue)])
-                .record(agents.filter { $0.status == status && $0.desiredState == .running }.count)
+            Gauge(label: "drover_manager_agents", dimensions: [("status", status.rawValue)]).record(agentsByStatus[status] ?? 0)
         }
         for status in NodeStatus.allCases {
             Gauge(label: "drover_manager_nodes", dimensions: [("status", status.rawValue)])

@@ -21,6 +21,8 @@ actor NodeSessions {
     /// When each node was last heard from in this process, kept after its session ends: liveness
     /// is judged from it, so a store that refuses writes never makes a node look silent.
     private var heardAt: [String: Date] = [:]
+    /// Grows whenever a session opens or ends or what a node reports changes.
+    private var version: UInt64 = 0
 
     /// Records a new session for `nodeID`, closing the one it replaces.
     func open(
@@ -32,6 +34,7 @@ actor NodeSessions {
         }
         sessions[nodeID] = Session(id: sessionID, outbound: outbound, credential: credential, lastSeen: now, reported: reported)
         heardAt[nodeID] = now
+        version &+= 1
     }
 
     /// Forgets a session if it is still the current one for the node; `true` if it was.
@@ -40,12 +43,14 @@ actor NodeSessions {
         guard let session = sessions[nodeID], session.id == sessionID else { return false }
         session.outbound.finish()
         sessions[nodeID] = nil
+        version &+= 1
         return true
     }
 
     /// Ends a node's session from the manager's side (it was marked down or removed).
     func disconnect(nodeID: String) {
         sessions.removeValue(forKey: nodeID)?.outbound.finish()
+        version &+= 1
     }
 
     /// Ends every session opened with the stored credential `credential` (it was revoked); returns their node ids.
@@ -69,7 +74,10 @@ actor NodeSessions {
         guard var session = sessions[nodeID] else { return }
         session.lastSeen = now
         heardAt[nodeID] = now
-        if let reported { session.reported = reported }
+        if let reported, reported != session.reported {
+            session.reported = reported
+            version &+= 1
+        }
         sessions[nodeID] = session
     }
 
@@ -81,6 +89,7 @@ actor NodeSessions {
         session.reported.removeAll { $0.agentID == agent.agentID }
         if agent.status != .stopped { session.reported.append(agent) }
         sessions[nodeID] = session
+        version &+= 1
     }
 
     /// Sends a message on the node's session; `false` if the node is not connected.
@@ -113,6 +122,11 @@ actor NodeSessions {
     var connected: Set<String> { Set(sessions.keys) }
 
     var reported: [String: [NodeProtocol.RunningAgent]] { sessions.mapValues(\.reported) }
+
+    /// What reconciliation looks at, read at once, with the version it was read at.
+    var reconcileView: (connected: Set<String>, reported: [String: [NodeProtocol.RunningAgent]], version: UInt64) {
+        (connected, reported, version)
+    }
 
     /// When each node was last heard from by this process, connected now or not.
     var lastSeen: [String: Date] { heardAt }

@@ -131,7 +131,7 @@ final class WorkflowPools {
 
     /// Whether a member can still take tasks (its record is in the cache of the SQLite store).
     private func isUsable(_ agentID: String) async -> Bool {
-        guard let agent = try? await controller.store.agent(id: agentID) else { return false }
+        guard let agent = controller.model.agent(id: agentID) else { return false }
         return agent.desiredState == .running && agent.status != .failed
     }
 

@@ -9,7 +9,7 @@ extension WorkflowRunner {
     /// and runs whose end was recorded but not acted on are finished.
     func recover() async {
         do {
-            let agents = try await store.agents()
+            let agents = controller.model.agents()
             pools.recover(agents: agents, workflows: try await store.workflows(), now: Date())
             let open = try await store.openRuns()
             await resume(runIDs: open.map(RunKey.init))

@@ -298,7 +298,7 @@ final class WorkflowRunner {
         guard let agentType = step.agentType else { throw APIError.badRequest("step '\(key)' names no agent_type or pool") }
         if let existing = run.machine.deployedAgents[agentType]?.last {
             if usable[existing] == nil {
-                let agent = try? await store.agent(id: existing)
+                let agent = controller.model.agent(id: existing)
                 usable[existing] = agent.map { $0.desiredState == .running && $0.status != .failed } ?? false
             }
             if usable[existing] == true { return existing }

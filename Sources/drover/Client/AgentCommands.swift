@@ -56,7 +56,11 @@ struct DeployCommand: AsyncParsableCommand {
     @Flag(help: "Say where the agent would go without deploying it.")
     var dryRun = false
 
+    @Option(help: "Place this many agents of the spec in one call (1 to 10000): all of them, or none.")
+    var replicas: Int?
+
     func run() async throws {
+        if let replicas, !(1...10_000).contains(replicas) { throw ValidationError("--replicas must be from 1 to 10000") }
         let parsedConfig = try config.map { try parseJSONFlag($0, flag: "--config") }
         if let parsedConfig, parsedConfig.objectValue == nil { throw ValidationError("--config must be a JSON object") }
         var parsedStrategy: PlacementStrategy?
@@ -71,6 +75,16 @@ struct DeployCommand: AsyncParsableCommand {
             agentType: type, agentConfig: parsedConfig, deploymentStrategy: parsedStrategy, preferredContainer: node,
             orchestratorID: tenant, resourceRequirements: resources, requiredCapabilities: capability.isEmpty ? nil : capability
         )
+        if let replicas {
+            return try await connection.perform {
+                let agents = try await connection.client.deploy(request, replicas: replicas, dryRun: dryRun)
+                if connection.json { return try connection.printJSON(agents) }
+                var perNode: [String: Int] = [:]
+                for agent in agents { perNode[agent.nodeID ?? "-", default: 0] += 1 }
+                let spread = perNode.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+                print("\(dryRun ? "would deploy" : "deployed") \(agents.count) \(type) agents (\(spread))\(dryRun ? " (dry run: nothing changed)" : "")")
+            }
+        }
         try await connection.perform {
             let agent = try await (dryRun ? connection.client.deployDryRun(request) : connection.client.deploy(request))
             if connection.json { return try connection.printJSON(agent) }

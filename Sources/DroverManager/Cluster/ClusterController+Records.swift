@@ -1,0 +1,68 @@
+import DroverCore
+import DroverStore
+import Foundation
+
+/// The only ways the controller changes node and agent records: the store first, then — once
+/// the write is durable — the in-memory `ClusterModel` that placement, lists and status read.
+extension ClusterController {
+    /// Stores a new or replaced agent record and puts it in the model.
+    func saveAgent(_ agent: AgentRecord) async throws {
+        try await agentWrites.withLock(agent.id) {
+            try await store.upsertAgent(agent)
+            model.put(agent)
+        }
+    }
+
+    /// Stores new agents in one transaction (all or none) and puts them in the model.
+    func saveNewAgents(_ agents: [AgentRecord]) async throws {
+        try await store.upsertAgents(agents)
+        model.put(agents)
+    }
+
+    /// Changes an agent by read-modify-write on its current record, serialised with every other
+    /// write of that agent. `change` returns `false` to leave the record as it is.
+    /// Returns the record before and after (`nil` if there is no such agent).
+    @discardableResult
+    func updateAgent(id: String, _ change: @Sendable (inout AgentRecord) throws -> Bool) async throws -> AgentChange? {
+        try await agentWrites.withLock(id) {
+            guard let before = model.agent(id: id) else { return nil }
+            var after = before
+            guard try change(&after) else { return AgentChange(before: before, after: before, changed: false) }
+            try await store.upsertAgent(after)
+            model.put(after)
+            return AgentChange(before: before, after: after, changed: true)
+        }
+    }
+
+    /// Forgets an agent in the store, then in the model; `false` if there was none.
+    @discardableResult
+    func deleteAgent(id: String) async throws -> Bool {
+        try await agentWrites.withLock(id) {
+            let deleted = try await store.deleteAgent(id: id)
+            model.removeAgent(id: id)
+            return deleted
+        }
+    }
+
+    /// Stores a node record and puts it in the model. Callers hold the plan lock.
+    func saveNode(_ node: NodeRecord) async throws {
+        try await store.upsertNode(node)
+        model.put(node)
+    }
+
+    /// Forgets a node in the store, then in the model; `false` if there was none.
+    @discardableResult
+    func deleteNode(id: String) async throws -> Bool {
+        let deleted = try await store.deleteNode(id: id)
+        model.removeNode(id: id)
+        return deleted
+    }
+}
+
+/// An agent record before and after `ClusterController.updateAgent`.
+struct AgentChange: Sendable {
+    let before: AgentRecord
+    let after: AgentRecord
+    /// Whether anything was written.
+    let changed: Bool
+}

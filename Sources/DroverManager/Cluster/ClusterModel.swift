@@ -1,0 +1,265 @@
+import DroverCore
+import DroverStore
+import Foundation
+import Synchronization
+
+/// The cluster as the manager holds it: every node and agent, the agents placed on each node
+/// and the room they take, the agents in a stable order for paging, and the counts behind
+/// `GET /api/v1/cluster/status` — loaded from the store once, at start.
+///
+/// Changed write-through only: the caller writes the store first and, once the write is
+/// durable, tells the model (see `ClusterController.saveAgent`). Placement and reconciliation
+/// read it instead of the store, so no request and no periodic pass reads every record.
+final class ClusterModel: Sendable {
+    private let state = Mutex(ClusterModelState())
+
+    /// Loads every node and agent from `store`.
+    static func load(from store: any Store) async throws -> ClusterModel {
+        let model = ClusterModel()
+        let nodes = try await store.nodes()
+        let agents = try await store.agents()
+        model.state.withLock { state in
+            for node in nodes { state.put(node) }
+            for agent in agents { state.put(agent) }
+        }
+        return model
+    }
+
+    // MARK: Reads
+
+    func agent(id: String) -> AgentRecord? { state.withLock { $0.agents[id] } }
+
+    func node(id: String) -> NodeRecord? { state.withLock { $0.nodes[id] } }
+
+    /// Every node, by id (nodes are few next to agents).
+    func nodes() -> [NodeRecord] { state.withLock { $0.nodes.values.sorted { $0.id < $1.id } } }
+
+    /// Every agent, oldest first. A full copy: for passes that need the whole fleet (rebalance).
+    func agents() -> [AgentRecord] {
+        state.withLock { state in state.order.all.keys.compactMap { state.agents[$0.id] } }
+    }
+
+    /// The agents placed on `nodeID` (running or not), oldest first.
+    func agents(onNode nodeID: String) -> [AgentRecord] {
+        state.withLock { state in
+            (state.byNode[nodeID] ?? []).compactMap { state.agents[$0] }.sorted { AgentOrderKey($0) < AgentOrderKey($1) }
+        }
+    }
+
+    var agentCount: Int { state.withLock { $0.agents.count } }
+
+    /// Grows with every change that can alter a placement or a reconciliation decision (not with
+    /// a heartbeat that only refreshes a node's load).
+    var version: UInt64 { state.withLock { $0.version } }
+
+    /// Placement candidates for every node by id, with the room its agents (and reservations)
+    /// take, in O(nodes).
+    func candidates(connected: Set<String>) -> [PlacementCandidate] {
+        state.withLock { state in
+            state.sortedNodeIDs.compactMap { id in
+                guard var candidate = state.candidateBase[id] else { return nil }
+                candidate.connected = candidate.connected && connected.contains(id)
+                if let usage = state.usage[id] {
+                    candidate.allocated = usage.allocated
+                    candidate.agentCount = usage.count
+                    candidate.agentLabels = usage.labels
+                }
+                return candidate
+            }
+        }
+    }
+
+    /// Counts placed-but-not-yet-stored agents against their nodes' room, so placements decided
+    /// while their records are being written do not take the same room twice.
+    func reserve(_ agents: [AgentRecord]) {
+        state.withLock { state in for agent in agents { state.addUsage(agent) } }
+    }
+
+    /// Gives back reservations whose records were not stored.
+    func release(_ agents: [AgentRecord]) {
+        state.withLock { state in for agent in agents { state.removeUsage(agent) } }
+    }
+
+    /// Turns stored reservations into agents.
+    func commit(_ agents: [AgentRecord]) {
+        state.withLock { state in
+            for agent in agents {
+                state.removeUsage(agent)
+                state.put(agent)
+            }
+        }
+    }
+
+    /// Agents that want to run, by status, and the resources placed ones take, over the tenants `visible` allows.
+    func agentTotals(visible: (String) -> Bool) -> (byStatus: [AgentStatus: Int], allocated: ResourceSpec) {
+        state.withLock { state in
+            var byStatus: [AgentStatus: Int] = [:]
+            var allocated = ResourceSpec.zero
+            for (tenant, totals) in state.tenantTotals where visible(tenant) {
+                for (status, count) in totals.byStatus { byStatus[status, default: 0] += count }
+                allocated = allocated + totals.allocated
+            }
+            return (byStatus, allocated)
+        }
+    }
+
+    /// One page of agents, oldest first, after `query.after`; the filters narrow what the index walks.
+    func page(_ query: AgentPageQuery) -> (items: [AgentRecord], next: AgentOrderKey?) {
+        state.withLock { state in
+            var items: [AgentRecord] = []
+            let matches = { (agent: AgentRecord) -> Bool in
+                if let status = query.status, agent.status != status { return false }
+                if let type = query.agentType, agent.agentType != type { return false }
+                if let tenant = query.tenant, agent.tenant != tenant { return false }
+                if let node = query.nodeID, agent.nodeID != node { return false }
+                return query.labels.allSatisfy { agent.labels[$0.key] == $0.value }
+            }
+            if let nodeID = query.nodeID {
+                // A node's agents are few next to the fleet: sort them and walk from the cursor.
+                let keys = (state.byNode[nodeID] ?? []).compactMap { state.agents[$0].map(AgentOrderKey.init) }.sorted()
+                let start = query.after.map { after in keys.partitioningIndex { $0 > after } } ?? 0
+                for key in keys[start...] {
+                    guard let agent = state.agents[key.id], matches(agent) else { continue }
+                    if items.count == query.limit { return (items, AgentOrderKey(items[items.count - 1])) }
+                    items.append(agent)
+                }
+                return (items, nil)
+            }
+            let order = query.tenant.map { state.tenantOrder[$0] ?? SortedAgentKeys() } ?? state.order
+            var index = query.after.map { order.firstIndex(after: $0) } ?? 0
+            while index < order.keys.count {
+                let key = order.keys[index]
+                index += 1
+                guard let agent = state.agents[key.id], matches(agent) else { continue }
+                if items.count == query.limit { return (items, AgentOrderKey(items[items.count - 1])) }
+                items.append(agent)
+            }
+            return (items, nil)
+        }
+    }
+
+    // MARK: Writes (after the store took them)
+
+    func put(_ agent: AgentRecord) { state.withLock { $0.put(agent) } }
+
+    func put(_ agents: [AgentRecord]) { state.withLock { state in for agent in agents { state.put(agent) } } }
+
+    func removeAgent(id: String) { state.withLock { $0.removeAgent(id: id) } }
+
+    func put(_ node: NodeRecord) { state.withLock { $0.put(node) } }
+
+    func removeNode(id: String) { state.withLock { $0.removeNode(id: id) } }
+
+    /// Refreshes a node's heartbeat time and load in memory when nothing placement weighs
+    /// changes (status, capacity); `false` (and nothing done) when it would, or the node is unknown.
+    func refreshNode(id: String, heardAt: Date, resources: NodeResources?) -> Bool {
+        state.withLock { state in
+            guard var node = state.nodes[id], NodeLiveness.statusOnHeartbeat(node.status) == node.status else { return false }
+            if let resources {
+                guard resources.capacity == node.resources.capacity else { return false }
+                node.resources = resources
+            }
+            node.lastHeartbeat = heardAt
+            state.nodes[id] = node
+            return true
+        }
+    }
+}
+
+/// What a page of `GET /api/v1/cluster/agents` asks for.
+struct AgentPageQuery: Sendable {
+    var limit: Int
+    var after: AgentOrderKey?
+    var tenant: String?
+    var nodeID: String?
+    var status: AgentStatus?
+    var agentType: String?
+    var labels: [String: String] = [:]
+}
+
+/// Where an agent sorts in lists: by creation time (to the millisecond, as stored), then id.
+struct AgentOrderKey: Comparable, Hashable, Sendable {
+    let createdMillis: Int64
+    let id: String
+
+    init(createdMillis: Int64, id: String) {
+        self.createdMillis = createdMillis
+        self.id = id
+    }
+
+    init(_ agent: AgentRecord) {
+        self.init(createdMillis: Int64((agent.createdAt.timeIntervalSince1970 * 1000).rounded(.down)), id: agent.id)
+    }
+
+    static func < (lhs: Self, rhs: Self) -> Bool {
+        lhs.createdMillis != rhs.createdMillis ? lhs.createdMillis < rhs.createdMillis : lhs.id < rhs.id
+    }
+
+    /// The opaque text of a `cursor`.
+    var cursor: String { Data("\(createdMillis)/\(id)".utf8).base64URLEncoded }
+
+    /// Reads a `cursor` back; `nil` if it is not one.
+    init?(cursor: String) {
+        guard let data = Data(base64URLEncoded: cursor), let text = String(data: data, encoding: .utf8),
+            let slash = text.firstIndex(of: "/"), let millis = Int64(text[..<slash])
+        else { return nil }
+        let id = String(text[text.index(after: slash)...])
+        guard !id.isEmpty else { return nil }
+        self.init(createdMillis: millis, id: id)
+    }
+}
+
+/// Agent keys kept sorted; new agents are the newest, so an insert is an append in practice.
+struct SortedAgentKeys: Sendable {
+    private(set) var keys: [AgentOrderKey] = []
+
+    mutating func insert(_ key: AgentOrderKey) {
+        if let last = keys.last, last < key {
+            keys.append(key)
+            return
+        }
+        let index = keys.partitioningIndex { $0 >= key }
+        if index < keys.count, keys[index] == key { return }
+        keys.insert(key, at: index)
+    }
+
+    mutating func remove(_ key: AgentOrderKey) {
+        let index = keys.partitioningIndex { $0 >= key }
+        if index < keys.count, keys[index] == key { keys.remove(at: index) }
+    }
+
+    /// The position of the first key after `key`.
+    func firstIndex(after key: AgentOrderKey) -> Int { keys.partitioningIndex { $0 > key } }
+
+    var all: Self { self }
+}
+
+extension RandomAccessCollection {
+    /// The first index whose element satisfies `predicate`, which must be false and then true along the collection.
+    func partitioningIndex(where predicate: (Element) -> Bool) -> Index {
+        var low = startIndex, count = self.count
+        while count > 0 {
+            let half = count / 2
+            let middle = index(low, offsetBy: half)
+            if predicate(self[middle]) {
+                count = half
+            } else {
+                low = index(after: middle)
+                count -= half + 1
+            }
+        }
+        return low
+    }
+}
+
+extension Data {
+    var base64URLEncoded: String {
+        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    init?(base64URLEncoded text: String) {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        self.init(base64Encoded: base64)
+    }
+}

@@ -1,0 +1,126 @@
+import DroverCore
+import Foundation
+
+/// The records and indexes behind `ClusterModel`, kept consistent by `put` and `remove`.
+struct ClusterModelState {
+    /// The room the agents placed on one node take (agents that want to run only).
+    struct NodeUsage {
+        var allocated = ResourceSpec.zero
+        var count = 0
+        var labels: [[String: String]] = []
+    }
+
+    /// Agents that want to run, per status, and the room placed ones take, for one tenant.
+    struct TenantTotals {
+        var byStatus: [AgentStatus: Int] = [:]
+        var allocated = ResourceSpec.zero
+    }
+
+    var nodes: [String: NodeRecord] = [:]
+    var agents: [String: AgentRecord] = [:]
+    /// Agent ids by the node they are placed on (whatever their desired state).
+    var byNode: [String: Set<String>] = [:]
+    var usage: [String: NodeUsage] = [:]
+    var order = SortedAgentKeys()
+    var tenantOrder: [String: SortedAgentKeys] = [:]
+    var tenantTotals: [String: TenantTotals] = [:]
+    var version: UInt64 = 0
+    /// Each node as a placement candidate with no agents (`connected` means "speaks WebSocket").
+    var candidateBase: [String: PlacementCandidate] = [:]
+    var sortedNodeIDs: [String] = []
+
+    mutating func put(_ agent: AgentRecord) {
+        let old = agents.updateValue(agent, forKey: agent.id)
+        if let old { unindex(old) }
+        index(agent)
+        version &+= 1
+    }
+
+    mutating func removeAgent(id: String) {
+        guard let old = agents.removeValue(forKey: id) else { return }
+        unindex(old)
+        order.remove(AgentOrderKey(old))
+        tenantOrder[old.tenant]?.remove(AgentOrderKey(old))
+        if tenantOrder[old.tenant]?.keys.isEmpty == true { tenantOrder[old.tenant] = nil }
+        version &+= 1
+    }
+
+    mutating func put(_ node: NodeRecord) {
+        let old = nodes.updateValue(node, forKey: node.id)
+        // A heartbeat refreshes the time and the load; only what placement weighs bumps the version.
+        if old.map({ !Self.samePlacement($0, node) }) ?? true {
+            version &+= 1
+            candidateBase[node.id] = PlacementCandidate(
+                nodeID: node.id, tenant: node.tenant, status: node.status, connected: node.connection == .websocket,
+                agentTypes: Set(node.agentTypes.map(\.name)), capabilities: Set(node.capabilities), labels: node.labels,
+                capacity: node.resources.capacity, maxAgents: node.maxAgents, shared: node.isShared
+            )
+            sortedNodeIDs = nodes.keys.sorted()
+        }
+    }
+
+    mutating func removeNode(id: String) {
+        guard nodes.removeValue(forKey: id) != nil else { return }
+        candidateBase[id] = nil
+        sortedNodeIDs = nodes.keys.sorted()
+        version &+= 1
+    }
+
+    private mutating func index(_ agent: AgentRecord) {
+        let key = AgentOrderKey(agent)
+        order.insert(key)
+        tenantOrder[agent.tenant, default: SortedAgentKeys()].insert(key)
+        if let nodeID = agent.nodeID { byNode[nodeID, default: []].insert(agent.id) }
+        guard agent.desiredState == .running else { return }
+        var totals = tenantTotals[agent.tenant] ?? TenantTotals()
+        totals.byStatus[agent.status, default: 0] += 1
+        if agent.nodeID != nil { totals.allocated = totals.allocated + agent.resources }
+        tenantTotals[agent.tenant] = totals
+        addUsage(agent)
+    }
+
+    /// Counts an agent against the room of its node (a placed agent, or a reservation).
+    mutating func addUsage(_ agent: AgentRecord) {
+        guard agent.desiredState == .running, let nodeID = agent.nodeID else { return }
+        var node = usage[nodeID] ?? NodeUsage()
+        node.allocated = node.allocated + agent.resources
+        node.count += 1
+        node.labels.append(agent.labels)
+        usage[nodeID] = node
+    }
+
+    /// Gives back the room `addUsage` counted.
+    mutating func removeUsage(_ agent: AgentRecord) {
+        guard agent.desiredState == .running, let nodeID = agent.nodeID, var node = usage[nodeID] else { return }
+        node.allocated = node.allocated - agent.resources
+        node.count -= 1
+        if let position = node.labels.lastIndex(of: agent.labels) { node.labels.remove(at: position) }
+        usage[nodeID] = node.count > 0 ? node : nil
+    }
+
+    /// Takes an agent's old record out of the indexes (its order key stays unless it changed).
+    private mutating func unindex(_ agent: AgentRecord) {
+        if let current = agents[agent.id], AgentOrderKey(current) != AgentOrderKey(agent) || current.tenant != agent.tenant {
+            order.remove(AgentOrderKey(agent))
+            tenantOrder[agent.tenant]?.remove(AgentOrderKey(agent))
+        }
+        if let nodeID = agent.nodeID {
+            byNode[nodeID]?.remove(agent.id)
+            if byNode[nodeID]?.isEmpty == true { byNode[nodeID] = nil }
+        }
+        guard agent.desiredState == .running else { return }
+        if var totals = tenantTotals[agent.tenant] {
+            totals.byStatus[agent.status, default: 0] -= 1
+            if agent.nodeID != nil { totals.allocated = totals.allocated - agent.resources }
+            tenantTotals[agent.tenant] = totals
+        }
+        removeUsage(agent)
+    }
+
+    /// Whether two records of a node are the same for placement and reconciliation.
+    static func samePlacement(_ lhs: NodeRecord, _ rhs: NodeRecord) -> Bool {
+        lhs.status == rhs.status && lhs.tenant == rhs.tenant && lhs.shared == rhs.shared && lhs.connection == rhs.connection
+            && lhs.maxAgents == rhs.maxAgents && lhs.resources.capacity == rhs.resources.capacity && lhs.labels == rhs.labels
+            && lhs.capabilities == rhs.capabilities && lhs.agentTypes == rhs.agentTypes && lhs.incarnation == rhs.incarnation
+    }
+}
