@@ -149,6 +149,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "drover-bench-fleet",
+            dependencies: ["DroverTestSupport", "DroverClient", "DroverCore"],
+            path: "Benchmarks/FleetBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "drover-bench-placement",
             dependencies: ["DroverCore"],
             path: "Benchmarks/PlacementBenchmark",

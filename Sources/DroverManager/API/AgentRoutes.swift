@@ -80,7 +80,7 @@ struct AgentRoutes: Sendable {
         query.status = try Query.oneOf(request, "status", AgentStatus.self)
         query.agentType = parameters.get("agent_type")
         for label in parameters[values: "label"] {
-            let parts = label.split(separator: "=", maxSplits: 1).map(String.init)
+            let parts = label.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 2, !parts[0].isEmpty else { throw APIError.badRequest("label must be key=value, not '\(label.prefix(40))'") }
             query.labels[parts[0]] = parts[1]
         }

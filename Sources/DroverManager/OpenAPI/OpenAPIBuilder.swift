@@ -84,9 +84,9 @@ enum OAS {
         return .object(schema)
     }
 
-    /// `{"items": [...]}` of `item`.
+    /// `{"items": [...], "next_cursor": "..."}` of `item` (`next_cursor` only when more follow).
     static func list(of item: JSONValue) -> JSONValue {
-        object(["items": array(item)], required: ["items"])
+        object(["items": array(item), "next_cursor": string("pass as `cursor` for the next page; absent on the last page")], required: ["items"])
     }
 
     /// The schema of a request body: every optional property also takes `null`, which the

@@ -5,6 +5,8 @@ extension OpenAPIDocument {
     static var clusterOperations: [OpenAPIOperation] {
         let cluster = "/api/v1/cluster"
         let limit = OpenAPIOperation.query("limit", OAS.integer(minimum: 1, maximum: 1_000), "most items (default 100)")
+        let cursor = OpenAPIOperation.query("cursor", OAS.string(), "the `next_cursor` of the previous page")
+        let deployed: JSONValue = ["anyOf": [OAS.ref("Agent"), OAS.list(of: OAS.ref("Agent"))]]
         return [
             .init(method: "GET", path: "/health", summary: "Liveness; no credential needed", tag: "meta", responses: [200: ("ok", OAS.ref("Health"))], isPublic: true),
             .init(
@@ -16,7 +18,15 @@ extension OpenAPIDocument {
                 responses: [200: ("Prometheus text format", nil)]
             ),
             .init(method: "GET", path: "\(cluster)/status", summary: "Counts of nodes and agents by status, capacity", tag: "cluster", responses: [200: ("status", OAS.ref("ClusterStatus"))]),
-            .init(method: "GET", path: "\(cluster)/containers", summary: "The caller's nodes", tag: "nodes", responses: [200: ("nodes", OAS.list(of: OAS.ref("Node")))]),
+            .init(
+                method: "GET", path: "\(cluster)/containers", summary: "The caller's nodes, by id, a page at a time", tag: "nodes",
+                query: [
+                    limit, cursor,
+                    OpenAPIOperation.query("status", OAS.string(enum: NodeStatus.allCases.map(\.rawValue)), "only nodes in this status"),
+                    OpenAPIOperation.query("tenant", OAS.string(), "admins: only this tenant's nodes"),
+                ],
+                responses: [200: ("nodes", OAS.list(of: OAS.ref("Node")))], errors: [400]
+            ),
             .init(
                 method: "POST", path: "\(cluster)/containers/register", summary: "Register a node over HTTP (the seed platform's way)", tag: "nodes",
                 body: OAS.ref("ContainerRegisterRequest"), responses: [201: ("registered", OAS.ref("ContainerRegisterResponse"))], errors: [409]
@@ -39,13 +49,19 @@ extension OpenAPIDocument {
                 method: "POST", path: "\(cluster)/agents/deploy", summary: "Deploy an agent", tag: "agents",
                 query: [OpenAPIOperation.query("dry_run", OAS.boolean, "true: only say where it would go")],
                 body: OAS.ref("DeployRequest"),
-                responses: [201: ("deployed", OAS.ref("Agent")), 200: ("dry run: where it would go", OAS.ref("Agent"))], errors: [404, 422]
+                responses: [
+                    201: ("deployed (with `replicas`: every agent placed)", deployed), 200: ("dry run: where it would go", deployed),
+                ], errors: [404, 422]
             ),
             .init(
-                method: "GET", path: "\(cluster)/agents", summary: "The caller's agents", tag: "agents",
+                method: "GET", path: "\(cluster)/agents", summary: "The caller's agents, oldest first, a page at a time", tag: "agents",
                 query: [
+                    limit, cursor,
                     OpenAPIOperation.query("node_id", OAS.string(), "only agents on this node"),
                     OpenAPIOperation.query("status", OAS.string(enum: AgentStatus.allCases.map(\.rawValue)), "only agents in this status"),
+                    OpenAPIOperation.query("agent_type", OAS.string(), "only agents of this type"),
+                    OpenAPIOperation.query("label", OAS.string(pattern: "^[^=]+=.*$"), "only agents with this label (key=value)"),
+                    OpenAPIOperation.query("tenant", OAS.string(), "admins: only this tenant's agents"),
                 ],
                 responses: [200: ("agents", OAS.list(of: OAS.ref("Agent")))], errors: [400]
             ),

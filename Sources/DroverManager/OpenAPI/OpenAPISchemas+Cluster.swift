@@ -130,6 +130,7 @@ extension OpenAPIDocument {
                 "required_capabilities": OAS.array(OAS.string(), maxItems: 64),
             ]),
             "spread_by": OAS.string("for deployment_strategy spread: the node label to spread over (required then)"),
+            "replicas": OAS.integer("place this many agents of the spec in one call, all or none; the answer is then a list", minimum: 1, maximum: 10_000),
         ], required: ["agent_type"])
     }
 
