@@ -39,7 +39,8 @@ while let flag = arguments.next() {
 let total = singleCount + bulkCount
 let perNode = (total * 3) / (2 * nodeCount) + 100
 let cluster = try TestCluster(heartbeatInterval: 2, heartbeatGrace: 6)
-cluster.managerArguments = ["--rate-limit", "0"]
+// The manager's defaults where the test clusters shorten them (a reconciliation pass a second).
+cluster.managerArguments = ["--rate-limit", "0", "--reconcile-interval", "1"]
 let manager = try await cluster.startManager()
 for index in 0..<nodeCount { try await cluster.startNode("fleet-\(index)", extraArguments: ["--max-agents", "\(perNode)"]) }
 for index in 0..<nodeCount { try await cluster.waitForNode("fleet-\(index)", status: .active, timeout: .seconds(60)) }

@@ -160,6 +160,7 @@ public final class ClusterController: Sendable {
                 try await apply(action)
             }
             var pass = seen
+            pass.duration = ContinuousClock.now - seen.at
             pass.pending = actions.contains { if case .unplaceable = $0 { false } else { true } }
             if pass.pending { pass.modelVersion = model.version }
             lastPass.withLock { $0 = pass }
@@ -391,8 +392,15 @@ struct ReconcilePass: Sendable {
     /// confirmed, copies to stop): then the next pass runs whatever changed.
     var pending: Bool
 
-    /// Whether this pass makes a pass over `next` unnecessary.
+    /// How long the pass took.
+    var duration: Duration = .zero
+
+    /// Whether this pass makes a pass over `next` unnecessary: nothing changed since (and it
+    /// left nothing pending), or it ended so recently that another full pass now would spend
+    /// more than a sixth of the time walking the fleet (a busy fleet is then walked less often,
+    /// not all the time; placements and starts do not wait for a pass).
     func covers(_ next: ReconcilePass) -> Bool {
-        !pending && modelVersion == next.modelVersion && sessionsVersion == next.sessionsVersion && next.at - at < Self.maxQuiet
+        if next.at - at < duration * 6 { return true }
+        return !pending && modelVersion == next.modelVersion && sessionsVersion == next.sessionsVersion && next.at - at < Self.maxQuiet
     }
 }
