@@ -47,105 +47,112 @@ for index in 0..<nodeCount { try await cluster.waitForNode("fleet-\(index)", sta
 let client = cluster.client
 say("fleet: \(nodeCount) nodes (max \(perNode) agents each), \(clientCount) REST clients, builtin echo agents, one manager (SQLite), release build")
 
-// 1. Single deploys, in steps of a fifth of the total.
-let step = max(1, singleCount / 5)
-say("\nsingle deploys (POST /api/v1/cluster/agents/deploy, one agent per call):")
-say("agents placed        deploys/s   p50 ms   p99 ms   manager RSS MB")
-var placed = 0
-while placed < singleCount {
-    let count = min(step, singleCount - placed)
-    let started = ContinuousClock.now
-    let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
-        let share = count / clientCount, extra = count % clientCount
-        for index in 0..<clientCount {
-            let mine = share + (index < extra ? 1 : 0)
-            group.addTask {
-                var seen: [Double] = []
-                for _ in 0..<mine {
-                    let sent = ContinuousClock.now
-                    _ = try await client.deploy(DeployRequest(agentType: "echo"))
-                    seen.append(milliseconds(ContinuousClock.now - sent))
+// Processes are stopped on the way out, also when a stage fails.
+do {
+    // 1. Single deploys, in steps of a fifth of the total.
+    let step = max(1, singleCount / 5)
+    say("\nsingle deploys (POST /api/v1/cluster/agents/deploy, one agent per call):")
+    say("agents placed        deploys/s   p50 ms   p99 ms   manager RSS MB")
+    var placed = 0
+    while placed < singleCount {
+        let count = min(step, singleCount - placed)
+        let started = ContinuousClock.now
+        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+            let share = count / clientCount, extra = count % clientCount
+            for index in 0..<clientCount {
+                let mine = share + (index < extra ? 1 : 0)
+                group.addTask {
+                    var seen: [Double] = []
+                    for _ in 0..<mine {
+                        let sent = ContinuousClock.now
+                        _ = try await client.deploy(DeployRequest(agentType: "echo"))
+                        seen.append(milliseconds(ContinuousClock.now - sent))
+                    }
+                    return seen
                 }
-                return seen
             }
+            var all: [Double] = []
+            for try await part in group { all += part }
+            return all.sorted()
         }
-        var all: [Double] = []
-        for try await part in group { all += part }
-        return all.sorted()
+        let seconds = milliseconds(ContinuousClock.now - started) / 1_000
+        say(String(
+            format: "%6d → %6d   %9.0f  %7.1f  %7.1f   %6.0f", placed, placed + count, Double(count) / seconds, percentile(latencies, 0.5),
+            percentile(latencies, 0.99), try residentMiB(manager.pid)
+        ))
+        placed += count
     }
-    let seconds = milliseconds(ContinuousClock.now - started) / 1_000
-    say(String(
-        format: "%6d → %6d   %9.0f  %7.1f  %7.1f   %6.0f", placed, placed + count, Double(count) / seconds, percentile(latencies, 0.5),
-        percentile(latencies, 0.99), try residentMiB(manager.pid)
-    ))
-    placed += count
-}
-try await measureReads(label: "\(placed) agents")
-
-// 2. Bulk deploys with replicas (10,000 per call at most).
-if bulkCount > 0 {
-    let started = ContinuousClock.now
-    var remaining = bulkCount
-    var calls: [Double] = []
-    while remaining > 0 {
-        let count = min(10_000, remaining)
-        let sent = ContinuousClock.now
-        let agents = try await client.deploy(DeployRequest(agentType: "echo"), replicas: count)
-        guard agents.count == count else { throw TestFailure("asked for \(count) replicas, got \(agents.count)") }
-        calls.append(milliseconds(ContinuousClock.now - sent))
-        remaining -= count
-    }
-    placed += bulkCount
-    let seconds = milliseconds(ContinuousClock.now - started) / 1_000
-    say(String(format: "\nbulk deploys: %d agents in %d calls of up to 10,000 replicas: %.0f agents/s placed and stored (slowest call %.0f ms)", bulkCount, calls.count, Double(bulkCount) / seconds, calls.max() ?? 0))
     try await measureReads(label: "\(placed) agents")
-}
 
-// 3. Memory and idle CPU once every agent runs.
-let settleStarted = ContinuousClock.now
-try await eventually("every agent runs", timeout: .seconds(600), every: .seconds(1)) {
-    (try await client.clusterStatus().agents["running"] ?? 0) >= placed
-}
-say(String(format: "\nall %d agents running %.1f s after the last deploy answered", placed, milliseconds(ContinuousClock.now - settleStarted) / 1_000))
-try await Task.sleep(for: .seconds(5))
-let rss = try residentMiB(manager.pid)
-say(String(format: "manager RSS %.0f MB: %.2f KB per agent (all of the process, over %d agents)", rss, rss * 1_024 / Double(max(placed, 1)), placed))
-let cpuBefore = try cpuSeconds(manager.pid)
-try await Task.sleep(for: .seconds(30))
-let idle = (try cpuSeconds(manager.pid) - cpuBefore) / 30
-say(String(format: "manager CPU while idle for 30 s with %d agents on %d heartbeating nodes: %.1f%% of one core", placed, nodeCount, idle * 100))
+    // 2. Bulk deploys with replicas (10,000 per call at most).
+    if bulkCount > 0 {
+        let started = ContinuousClock.now
+        var remaining = bulkCount
+        var calls: [Double] = []
+        while remaining > 0 {
+            let count = min(10_000, remaining)
+            let sent = ContinuousClock.now
+            let agents = try await client.deploy(DeployRequest(agentType: "echo"), replicas: count)
+            guard agents.count == count else { throw TestFailure("asked for \(count) replicas, got \(agents.count)") }
+            calls.append(milliseconds(ContinuousClock.now - sent))
+            remaining -= count
+        }
+        placed += bulkCount
+        let seconds = milliseconds(ContinuousClock.now - started) / 1_000
+        say(String(format: "\nbulk deploys: %d agents in %d calls of up to 10,000 replicas: %.0f agents/s placed and stored (slowest call %.0f ms)", bulkCount, calls.count, Double(bulkCount) / seconds, calls.max() ?? 0))
+        try await measureReads(label: "\(placed) agents")
+    }
 
-// 4. Restart to ready: kill -9, start again, time until a deploy is answered.
-await cluster.killManager()
-let restartStarted = ContinuousClock.now
-try await cluster.startManager()
-let answering = ContinuousClock.now - restartStarted
-try await eventually("every node back", timeout: .seconds(120), every: .milliseconds(100)) {
-    let placeable = (try? await client.deployDryRun(DeployRequest(agentType: "echo"))) != nil
-    let nodes = try await client.nodes()
-    return placeable && nodes.allSatisfy { $0.status == .active }
-}
-say(String(
-    format: "restart with %d agents (kill -9, start): API answers after %.2f s; every node back and a deploy placeable after %.2f s",
-    placed, milliseconds(answering) / 1_000, milliseconds(ContinuousClock.now - restartStarted) / 1_000
-))
+    // 3. Memory and idle CPU once every agent runs.
+    let settleStarted = ContinuousClock.now
+    try await eventually("every agent runs", timeout: .seconds(600), every: .seconds(1)) {
+        (try await client.clusterStatus().agents["running"] ?? 0) >= placed
+    }
+    say(String(format: "\nall %d agents running %.1f s after the last deploy answered", placed, milliseconds(ContinuousClock.now - settleStarted) / 1_000))
+    try await Task.sleep(for: .seconds(5))
+    let rss = try residentMiB(manager.pid)
+    say(String(format: "manager RSS %.0f MB: %.2f KB per agent (all of the process, over %d agents)", rss, rss * 1_024 / Double(max(placed, 1)), placed))
+    let cpuBefore = try cpuSeconds(manager.pid)
+    try await Task.sleep(for: .seconds(30))
+    let idle = (try cpuSeconds(manager.pid) - cpuBefore) / 30
+    say(String(format: "manager CPU while idle for 30 s with %d agents on %d heartbeating nodes: %.1f%% of one core", placed, nodeCount, idle * 100))
 
-// 5. Failover: one node goes silent; time until all its agents run elsewhere.
-let victim = "fleet-0"
-let onVictim = try await client.agentsPage(query: "node_id=\(victim)", limit: 1).items.isEmpty ? 0 : countAgents(on: victim)
-await cluster.stopNode(victim, signal: SIGKILL)
-let killedAt = ContinuousClock.now
-try await cluster.waitForNode(victim, status: .down, timeout: .seconds(60))
-let downAt = ContinuousClock.now
-try await eventually("the agents of \(victim) run elsewhere", timeout: .seconds(600), every: .milliseconds(500)) {
-    let left = try await countAgents(on: victim)
-    let running = try await client.clusterStatus().agents["running"] ?? 0
-    return left == 0 && running >= placed
+    // 4. Restart to ready: kill -9, start again, time until a deploy is answered.
+    await cluster.killManager()
+    let restartStarted = ContinuousClock.now
+    try await cluster.startManager()
+    let answering = ContinuousClock.now - restartStarted
+    try await eventually("every node back", timeout: .seconds(120), every: .milliseconds(100)) {
+        let placeable = (try? await client.deployDryRun(DeployRequest(agentType: "echo"))) != nil
+        let nodes = try await client.nodes()
+        return placeable && nodes.allSatisfy { $0.status == .active }
+    }
+    say(String(
+        format: "restart with %d agents (kill -9, start): API answers after %.2f s; every node back and a deploy placeable after %.2f s",
+        placed, milliseconds(answering) / 1_000, milliseconds(ContinuousClock.now - restartStarted) / 1_000
+    ))
+
+    // 5. Failover: one node goes silent; time until all its agents run elsewhere.
+    let victim = "fleet-0"
+    let onVictim = try await client.agentsPage(query: "node_id=\(victim)", limit: 1).items.isEmpty ? 0 : countAgents(on: victim)
+    await cluster.stopNode(victim, signal: SIGKILL)
+    let killedAt = ContinuousClock.now
+    try await cluster.waitForNode(victim, status: .down, timeout: .seconds(60))
+    let downAt = ContinuousClock.now
+    try await eventually("the agents of \(victim) run elsewhere", timeout: .seconds(600), every: .milliseconds(500)) {
+        let left = try await countAgents(on: victim)
+        let running = try await client.clusterStatus().agents["running"] ?? 0
+        return left == 0 && running >= placed
+    }
+    say(String(
+        format: "failover: %d agents of a killed node declared down after %.1f s, all running elsewhere %.1f s after that",
+        onVictim, milliseconds(downAt - killedAt) / 1_000, milliseconds(ContinuousClock.now - downAt) / 1_000
+    ))
+} catch {
+    say("benchmark failed: \(error)")
+    await cluster.stopAll()
+    exit(1)
 }
-say(String(
-    format: "failover: %d agents of a killed node declared down after %.1f s, all running elsewhere %.1f s after that",
-    onVictim, milliseconds(downAt - killedAt) / 1_000, milliseconds(ContinuousClock.now - downAt) / 1_000
-))
 await cluster.stopAll()
 
 /// p50/p99 of a list page and of status, 200 calls each.

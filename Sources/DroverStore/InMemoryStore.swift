@@ -121,6 +121,14 @@ public final class InMemoryStore: Store {
         }
     }
 
+    public func openTasks(agentID: String) async throws -> [TaskRecord] {
+        try await openTasks().filter { $0.agentID == agentID }
+    }
+
+    public func openTaskCount(tenant: String?) async throws -> Int {
+        state.withLock { state in state.tasks.values.filter { !$0.status.isFinal && (tenant == nil || $0.tenant == tenant) }.count }
+    }
+
     public func tasks(agentID: String, limit: Int) async throws -> [TaskRecord] {
         state.withLock { state in
             let newestFirst = state.tasks.values.filter { $0.agentID == agentID }.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }

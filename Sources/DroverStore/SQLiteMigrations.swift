@@ -98,5 +98,7 @@ enum SQLiteMigrations {
             "CREATE INDEX workflow_runs_status ON workflow_runs (status, created_at)",
             "CREATE INDEX workflow_runs_workflow ON workflow_runs (tenant, workflow, created_at)",
         ]),
+        // 7: an agent's open tasks are looked up when it starts running; its finished ones are not scanned.
+        (7, ["CREATE INDEX IF NOT EXISTS tasks_open_agent ON tasks (agent_id, created_at) WHERE status IN ('queued', 'dispatched')"]),
     ]
 }

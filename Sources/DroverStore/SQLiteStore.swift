@@ -255,7 +255,7 @@ public final class SQLiteStore: Store, Service, StoreHealthReporting {
     }
 
     public func agents() async throws -> [AgentRecord] {
-        try await decodeRows(AgentRecord.self, "SELECT id, data FROM agents ORDER BY created_at, id", [])
+        try await decodeRowsInParallel(AgentRecord.self, "SELECT id, data FROM agents ORDER BY created_at, id", [])
     }
 
     public func deleteAgent(id: String) async throws -> Bool {
@@ -338,6 +338,21 @@ public final class SQLiteStore: Store, Service, StoreHealthReporting {
         )
     }
 
+    public func openTasks(agentID: String) async throws -> [TaskRecord] {
+        try await decodeRows(
+            TaskRecord.self,
+            "SELECT id, data FROM tasks WHERE agent_id = ? AND status IN ('queued', 'dispatched') ORDER BY created_at, id, tenant", [.text(agentID)]
+        )
+    }
+
+    public func openTaskCount(tenant: String?) async throws -> Int {
+        let rows = try await query(
+            "SELECT count(*) AS open FROM tasks WHERE status IN ('queued', 'dispatched') AND (?1 IS NULL OR tenant = ?1)",
+            [tenant.map { .text($0) } ?? .null]
+        )
+        return rows.first?.column("open")?.integer ?? 0
+    }
+
     public func tasks(agentID: String, limit: Int) async throws -> [TaskRecord] {
         try await decodeRows(
             TaskRecord.self, "SELECT id, data FROM tasks WHERE agent_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
@@ -356,7 +371,27 @@ public final class SQLiteStore: Store, Service, StoreHealthReporting {
     }
 
     func decodeRows<T: Decodable>(_ type: T.Type, _ sql: String, _ binds: [SQLiteData]) async throws -> [T] {
+        try Self.decode(T.self, try await query(sql, binds)[...])
+    }
+
+    /// Like `decodeRows`, with large results decoded on every core (the manager loads every
+    /// agent at start).
+    func decodeRowsInParallel<T: Decodable & Sendable>(_ type: T.Type, _ sql: String, _ binds: [SQLiteData]) async throws -> [T] {
         let rows = try await query(sql, binds)
+        let chunkSize = 4_096
+        guard rows.count > chunkSize else { return try Self.decode(T.self, rows[...]) }
+        return try await withThrowingTaskGroup(of: (Int, [T]).self) { group in
+            for start in stride(from: 0, to: rows.count, by: chunkSize) {
+                let chunk = rows[start..<min(start + chunkSize, rows.count)]
+                group.addTask { (start, try Self.decode(T.self, chunk)) }
+            }
+            var parts: [(Int, [T])] = []
+            for try await part in group { parts.append(part) }
+            return parts.sorted { $0.0 < $1.0 }.flatMap(\.1)
+        }
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, _ rows: ArraySlice<SQLiteRow>) throws -> [T] {
         let decoder = JSONCoding.decoder()
         return try rows.map { row in
             let id = row.column("id")?.string ?? "?"

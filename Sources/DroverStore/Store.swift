@@ -65,6 +65,10 @@ public protocol Store: Sendable {
     func tasks(id: String) async throws -> [TaskRecord]
     /// Tasks that are `queued` or `dispatched`, oldest first.
     func openTasks() async throws -> [TaskRecord]
+    /// The open tasks of one agent, oldest first.
+    func openTasks(agentID: String) async throws -> [TaskRecord]
+    /// How many tasks are open, in one tenant or (`nil`) in all.
+    func openTaskCount(tenant: String?) async throws -> Int
     /// The newest `limit` tasks of one agent, newest first.
     func tasks(agentID: String, limit: Int) async throws -> [TaskRecord]
 

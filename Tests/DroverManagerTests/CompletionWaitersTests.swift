@@ -37,7 +37,6 @@ struct CompletionWaitersTests {
     func racesNeverLoseAWakeup() async {
         let waiters = CompletionWaiters<Int, Int>()
         let store = FinishedStore()
-        let start = ContinuousClock.now
         let got = await withTaskGroup(of: Int?.self) { group in
             for key in 0..<20_000 {
                 group.addTask {
@@ -60,9 +59,9 @@ struct CompletionWaitersTests {
             for await value in group { if let value { values.append(value) } }
             return values
         }
-        #expect(got.count == 20_000)
+        // A caller whose wake-up was lost waits for its timeout and gets nil: it is missing here.
+        #expect(got.count == 20_000, "some caller waited for its timeout")
         #expect(Set(got).count == 20_000)
-        #expect(ContinuousClock.now - start < .seconds(25), "some caller waited for its timeout")
         #expect(await waiters.count == 0)
     }
 

@@ -58,7 +58,7 @@ struct SQLiteStoreTests {
             where statement.contains("tasks") || statement.contains("workflow") {
                 try await old.execute(statement)
             }
-            try await old.execute("DELETE FROM schema_migrations WHERE version = 6")
+            try await old.execute("DELETE FROM schema_migrations WHERE version >= 6")
             func quoted(_ value: some Encodable) throws -> String { "'" + (try SQLiteStore.encode(value)).replacingOccurrences(of: "'", with: "''") + "'" }
             var task = Fixtures.task("t1")
             task.tenant = "acme"

@@ -75,7 +75,7 @@ struct ContainerRoutes: Sendable {
         let allocated = totals.allocated
         let status = ClusterStatus(
             version: DroverVersion.string, nodes: nodeCounts, agents: agentCounts,
-            openTasks: try await controller.store.openTasks().filter { caller.canAccess(tenant: $0.tenant) }.count, capacity: capacity, allocated: allocated,
+            openTasks: try await controller.store.openTaskCount(tenant: caller.isAdmin ? nil : (caller.tenant ?? "")), capacity: capacity, allocated: allocated,
             uptimeSeconds: Date().timeIntervalSince(controller.startedAt)
         )
         return try JSONResponse.make(status)

@@ -102,7 +102,7 @@ extension ClusterController {
         case .heartbeat(let heartbeat):
             try await heartbeatReceived(heartbeat, from: nodeID)
         case .agentStatus(let report):
-            try await agentStatusReceived(report, from: nodeID)
+            await agentStatusReceived(report, from: nodeID)
         case .agentCheckpoint(let checkpoint):
             try await checkpointReceived(checkpoint, from: nodeID)
         case .taskResult(let result):
@@ -151,11 +151,37 @@ extension ClusterController {
         }
     }
 
-    private func agentStatusReceived(_ report: NodeProtocol.AgentStatusReport, from nodeID: String) async throws {
+    private func agentStatusReceived(_ report: NodeProtocol.AgentStatusReport, from nodeID: String) async {
         let now = Date()
         await sessions.updateReported(
             nodeID: nodeID, agent: .init(agentID: report.agentID, generation: report.generation, status: report.status, restarts: report.restarts), now: now
         )
+        await statusQueue.submit(.init(nodeID: nodeID, report: report, at: now)) { [self] batch in await applyStatuses(batch) }
+    }
+
+    /// Applies a batch of status reports: one task per agent, its reports in order, so that the
+    /// writes of different agents are committed together.
+    private func applyStatuses(_ batch: [AgentStatusQueue.Item]) async {
+        var byAgent: [String: [AgentStatusQueue.Item]] = [:]
+        for item in batch { byAgent[item.report.agentID, default: []].append(item) }
+        await withTaskGroup(of: Void.self) { group in
+            for items in byAgent.values {
+                group.addTask {
+                    for item in items {
+                        do {
+                            try await self.applyStatus(item.report, from: item.nodeID, at: item.at)
+                        } catch {
+                            self.logger.warning("agent status not recorded; the next cluster pass records it", metadata: [
+                                "agent": "\(item.report.agentID)", "status": "\(item.report.status.rawValue)", "error": "\(error)",
+                            ])
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private func applyStatus(_ report: NodeProtocol.AgentStatusReport, from nodeID: String, at now: Date) async throws {
         let change = try await updateAgent(id: report.agentID) { agent in
             guard agent.nodeID == nodeID, agent.generation == report.generation else { return false }
             agent.status = report.status

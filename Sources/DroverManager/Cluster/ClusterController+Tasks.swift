@@ -39,8 +39,8 @@ extension ClusterController {
     /// already `dispatched` (durable before it leaves), instead of an insert and an update.
     /// Returns the task as stored.
     func insertAndDispatch(_ task: TaskRecord, agent: AgentRecord) async throws -> TaskRecord {
-        let reported = await sessions.reported[agent.nodeID ?? ""] ?? []
-        guard let plan = await dispatchPlan(task, agent: agent, reported: reported, now: Date()) else {
+        let running = await sessions.reportedCopy(nodeID: agent.nodeID, agentID: agent.id)
+        guard let plan = await dispatchPlan(task, agent: agent, running: running, now: Date()) else {
             try await store.insertTask(task)
             metrics.tasksSubmitted.increment()
             return task
@@ -72,9 +72,8 @@ extension ClusterController {
 
     /// Sends every open task whose agent runs now; finishes those past their deadline.
     func dispatchOpenTasks(agentID: String? = nil) async throws {
-        let open = try await store.openTasks().filter { agentID == nil || $0.agentID == agentID }
+        let open = if let agentID { try await store.openTasks(agentID: agentID) } else { try await store.openTasks() }
         guard !open.isEmpty else { return }
-        let reported = await sessions.reported
         var agents: [String: AgentRecord?] = [:]
         for task in open {
             if agents[task.agentID] == nil { agents[task.agentID] = .some(model.agent(id: task.agentID)) }
@@ -82,12 +81,12 @@ extension ClusterController {
                 try await finish(task, status: .cancelled, error: "agent '\(task.agentID)' no longer exists")
                 continue
             }
-            try await dispatch(task, agent: agent, reported: reported[agent.nodeID ?? ""] ?? [])
+            try await dispatch(task, agent: agent, running: await sessions.reportedCopy(nodeID: agent.nodeID, agentID: agent.id))
         }
     }
 
     /// Sends one task if its agent runs at the current generation on a connected node.
-    func dispatch(_ task: TaskRecord, agent: AgentRecord, reported: [NodeProtocol.RunningAgent]) async throws {
+    func dispatch(_ task: TaskRecord, agent: AgentRecord, running: NodeProtocol.RunningAgent?) async throws {
         let now = Date()
         if now >= task.deadline {
             try await finish(task, status: .timedOut, error: "no result within \(task.timeoutSeconds) s")
@@ -97,7 +96,7 @@ extension ClusterController {
             try await finish(task, status: .cancelled, error: "agent '\(agent.id)' was undeployed")
             return
         }
-        guard let plan = await dispatchPlan(task, agent: agent, reported: reported, now: now) else { return }
+        guard let plan = await dispatchPlan(task, agent: agent, running: running, now: now) else { return }
         // Durable before it leaves: a restarted manager sees the attempt and sends it again.
         guard try await store.updateOpenTask(plan.sent) else { return }
         await send(plan)
@@ -112,9 +111,9 @@ extension ClusterController {
 
     /// How `task` goes out now, or `nil` when its agent does not run at its generation on a
     /// connected node, or the session carries the task already.
-    private func dispatchPlan(_ task: TaskRecord, agent: AgentRecord, reported: [NodeProtocol.RunningAgent], now: Date) async -> DispatchPlan? {
-        guard let nodeID = agent.nodeID,
-            reported.contains(where: { $0.agentID == agent.id && $0.generation == agent.generation && $0.status == .running }),
+    /// `running` is the copy of the agent its node reports.
+    private func dispatchPlan(_ task: TaskRecord, agent: AgentRecord, running: NodeProtocol.RunningAgent?, now: Date) async -> DispatchPlan? {
+        guard let nodeID = agent.nodeID, let running, running.generation == agent.generation, running.status == .running,
             await !sessions.isDispatched(agentID: agent.id, taskID: task.id, nodeID: nodeID)
         else { return nil }
         var sent = task

@@ -24,12 +24,14 @@ public final class ClusterController: Sendable {
     let model: ClusterModel
     /// Serialises the read-modify-writes of each agent record (see `updateAgent`).
     let agentWrites = StripedLocks()
+    /// Status reports from nodes, applied in batches (see `AgentStatusQueue`).
+    let statusQueue = AgentStatusQueue()
     /// When each node's heartbeat time was last written to the store.
     let heartbeatsPersisted = Mutex<[String: Date]>([:])
     /// A heartbeat that changes nothing placement weighs is written at most this often.
     static let heartbeatPersistInterval: TimeInterval = 30
-    /// What the last reconciliation pass saw, so an unchanged cluster is not walked every tick.
-    private let lastPass = Mutex<ReconcilePass?>(nil)
+    /// When the last full reconciliation pass ran, and the agents to look at again.
+    private let reconcileState = Mutex(ReconcileState())
     let reconciler: Mutex<Reconciler>
     /// When each `agent.start` / `agent.stop` was last sent, so a tick does not repeat it at once.
     private let sentCommands = Mutex<[String: Date]>([:])
@@ -143,27 +145,53 @@ public final class ClusterController: Sendable {
 
     /// Converges agents toward their desired state.
     ///
-    /// The pass walks the whole fleet in memory, so it is skipped while nothing it looks at has
-    /// changed (the model's version, the sessions and what nodes report) and the last pass left
-    /// nothing to do; a full pass still runs every `ReconcilePass.maxQuiet`.
+    /// A pass looks only at what changed since the last one (Nomad's habit of evaluating what an
+    /// event touched): agents written or removed, agents whose reported copies changed, agents of
+    /// nodes that changed, agents still waiting for a node, and agents the last pass acted on and
+    /// has not seen settle (a start not yet confirmed, a copy not yet stopped). A full pass over
+    /// the fleet runs at start, when `force`d, and every `ReconcileState.fullPassInterval`, as a
+    /// safety net; it is spaced so that it takes at most a sixth of the time.
     func reconcile(force: Bool = false) async throws {
-        let (connected, reported, sessionsVersion) = await sessions.reconcileView
         try await planLock.withLock {
-            let seen = ReconcilePass(modelVersion: model.version, sessionsVersion: sessionsVersion, at: ContinuousClock.now, pending: false)
-            if !force, let last = lastPass.withLock({ $0 }), last.covers(seen) { return }
-            let snapshot = Reconciler.Snapshot(
-                agents: model.agents(), nodes: model.nodes(), connected: connected, reported: reported,
-                candidates: model.candidates(connected: connected)
-            )
-            let actions = reconciler.withLock { $0.reconcile(snapshot) }
-            for action in actions {
-                try await apply(action)
+            let started = ContinuousClock.now
+            // Connected nodes are read with the changes: a session that opens later marks its agents for the next pass.
+            let (reportedChanged, connected) = await sessions.takeChanged()
+            var ids = model.takeChanged().union(reportedChanged)
+            let state = reconcileState.withLock { state -> ReconcileState in
+                ids.formUnion(state.unsettled)
+                state.unsettled = []
+                return state
             }
-            var pass = seen
-            pass.duration = ContinuousClock.now - seen.at
-            pass.pending = actions.contains { if case .unplaceable = $0 { false } else { true } }
-            if pass.pending { pass.modelVersion = model.version }
-            lastPass.withLock { $0 = pass }
+            let full = force || state.fullPassDue(at: started)
+            if !full, ids.isEmpty { return }
+            let snapshot: Reconciler.Snapshot
+            if full {
+                snapshot = Reconciler.Snapshot(
+                    agents: model.agents(), nodes: model.nodes(), connected: connected, reported: await sessions.reported,
+                    candidates: model.candidates(connected: connected)
+                )
+            } else {
+                snapshot = Reconciler.Snapshot(
+                    agents: model.agents(ids: ids), nodes: model.nodes(), connected: connected, reported: await sessions.reported(about: ids),
+                    candidates: model.candidates(connected: connected)
+                )
+            }
+            let actions = reconciler.withLock { $0.reconcile(snapshot) }
+            do {
+                for action in actions { try await apply(action) }
+            } catch {
+                // Looked at again next pass, whatever was left undone.
+                reconcileState.withLock { $0.unsettled.formUnion(ids) }
+                throw error
+            }
+            let unsettled = Set(actions.compactMap(\.unsettledAgent))
+            reconcileState.withLock { state in
+                state.unsettled.formUnion(unsettled)
+                if full {
+                    state.lastFullPass = started
+                    state.lastFullPassDuration = ContinuousClock.now - started
+                }
+            }
             metrics.record(agentsByStatus: model.agentTotals { _ in true }.byStatus, nodes: snapshot.nodes)
         }
     }
@@ -380,27 +408,33 @@ extension ClusterController {
     }
 }
 
-/// What a reconciliation pass looked at (see `ClusterController.reconcile`).
-struct ReconcilePass: Sendable {
-    /// A pass runs at least this often, changed or not.
-    static let maxQuiet: Duration = .seconds(30)
+/// What reconciliation carries from pass to pass (see `ClusterController.reconcile`).
+struct ReconcileState: Sendable {
+    /// A full pass over the fleet runs at least this often.
+    static let fullPassInterval: Duration = .seconds(30)
 
-    var modelVersion: UInt64
-    var sessionsVersion: UInt64
-    var at: ContinuousClock.Instant
-    /// Whether the pass left work that the next one must look at again (starts not yet
-    /// confirmed, copies to stop): then the next pass runs whatever changed.
-    var pending: Bool
+    var lastFullPass: ContinuousClock.Instant?
+    var lastFullPassDuration: Duration = .zero
+    /// Agents the last pass acted on (or could not finish): looked at again by the next.
+    var unsettled: Set<String> = []
 
-    /// How long the pass took.
-    var duration: Duration = .zero
+    /// Whether a full pass is due: never ran, or `fullPassInterval` passed (and at least six
+    /// times as long as the last one took, so that full passes take at most a sixth of the time).
+    func fullPassDue(at now: ContinuousClock.Instant) -> Bool {
+        guard let last = lastFullPass else { return true }
+        return now - last >= max(Self.fullPassInterval, lastFullPassDuration * 6)
+    }
+}
 
-    /// Whether this pass makes a pass over `next` unnecessary: nothing changed since (and it
-    /// left nothing pending), or it ended so recently that another full pass now would spend
-    /// more than a sixth of the time walking the fleet (a busy fleet is then walked less often,
-    /// not all the time; placements and starts do not wait for a pass).
-    func covers(_ next: ReconcilePass) -> Bool {
-        if next.at - at < duration * 6 { return true }
-        return !pending && modelVersion == next.modelVersion && sessionsVersion == next.sessionsVersion && next.at - at < Self.maxQuiet
+extension Reconciler.Action {
+    /// The agent a pass must look at again after this action (all but an unplaceable one,
+    /// which is looked at whenever its node set or room may have changed: it stays unplaced).
+    var unsettledAgent: String? {
+        switch self {
+        case .assign(let agentID, _, _), .recordStatus(let agentID, _, _), .remove(let agentID): agentID
+        case .start(_, let start): start.agentID
+        case .stop(_, let stop): stop.agentID
+        case .unplaceable: nil
+        }
     }
 }

@@ -48,6 +48,28 @@ final class ClusterModel: Sendable {
 
     var agentCount: Int { state.withLock { $0.agents.count } }
 
+    /// The agents with these ids that exist, oldest first.
+    func agents(ids: Set<String>) -> [AgentRecord] {
+        state.withLock { state in ids.compactMap { state.agents[$0] }.sorted { AgentOrderKey($0) < AgentOrderKey($1) } }
+    }
+
+    /// What changed since the last call, for an incremental reconciliation pass: the agents
+    /// written or removed, the agents of nodes whose placement attributes changed, and the
+    /// agents waiting for a node (unplaced or failed; with a node changed, also those of
+    /// draining nodes, which may now have somewhere to go). Forgets the changes.
+    func takeChanged() -> Set<String> {
+        state.withLock { state in
+            var ids = state.changedAgents.union(state.waiting)
+            for nodeID in state.changedNodes { ids.formUnion(state.byNode[nodeID] ?? []) }
+            if !state.changedNodes.isEmpty {
+                for (nodeID, node) in state.nodes where node.status == .draining { ids.formUnion(state.byNode[nodeID] ?? []) }
+            }
+            state.changedAgents = []
+            state.changedNodes = []
+            return ids
+        }
+    }
+
     /// Grows with every change that can alter a placement or a reconciliation decision (not with
     /// a heartbeat that only refreshes a node's load).
     var version: UInt64 { state.withLock { $0.version } }

@@ -25,6 +25,13 @@ struct ClusterModelState {
     var tenantOrder: [String: SortedAgentKeys] = [:]
     var tenantTotals: [String: TenantTotals] = [:]
     var version: UInt64 = 0
+    /// Agents changed (or removed) since reconciliation last looked, and nodes whose placement
+    /// attributes changed (their agents are looked at again).
+    var changedAgents: Set<String> = []
+    var changedNodes: Set<String> = []
+    /// Agents that want to run and wait for a node that can take them: unplaced ones, and ones
+    /// failed on their node (tried on another one).
+    var waiting: Set<String> = []
     /// Each node as a placement candidate with no agents (`connected` means "speaks WebSocket").
     var candidateBase: [String: PlacementCandidate] = [:]
     var sortedNodeIDs: [String] = []
@@ -34,6 +41,7 @@ struct ClusterModelState {
         if let old { unindex(old) }
         index(agent)
         version &+= 1
+        changedAgents.insert(agent.id)
     }
 
     mutating func removeAgent(id: String) {
@@ -43,6 +51,7 @@ struct ClusterModelState {
         tenantOrder[old.tenant]?.remove(AgentOrderKey(old))
         if tenantOrder[old.tenant]?.keys.isEmpty == true { tenantOrder[old.tenant] = nil }
         version &+= 1
+        changedAgents.insert(id)
     }
 
     mutating func put(_ node: NodeRecord) {
@@ -50,6 +59,7 @@ struct ClusterModelState {
         // A heartbeat refreshes the time and the load; only what placement weighs bumps the version.
         if old.map({ !Self.samePlacement($0, node) }) ?? true {
             version &+= 1
+            changedNodes.insert(node.id)
             candidateBase[node.id] = PlacementCandidate(
                 nodeID: node.id, tenant: node.tenant, status: node.status, connected: node.connection == .websocket,
                 agentTypes: Set(node.agentTypes.map(\.name)), capabilities: Set(node.capabilities), labels: node.labels,
@@ -64,6 +74,7 @@ struct ClusterModelState {
         candidateBase[id] = nil
         sortedNodeIDs = nodes.keys.sorted()
         version &+= 1
+        changedNodes.insert(id)
     }
 
     private mutating func index(_ agent: AgentRecord) {
@@ -72,6 +83,7 @@ struct ClusterModelState {
         tenantOrder[agent.tenant, default: SortedAgentKeys()].insert(key)
         if let nodeID = agent.nodeID { byNode[nodeID, default: []].insert(agent.id) }
         guard agent.desiredState == .running else { return }
+        if agent.nodeID == nil || agent.status == .failed { waiting.insert(agent.id) }
         var totals = tenantTotals[agent.tenant] ?? TenantTotals()
         totals.byStatus[agent.status, default: 0] += 1
         if agent.nodeID != nil { totals.allocated = totals.allocated + agent.resources }
@@ -108,6 +120,7 @@ struct ClusterModelState {
             byNode[nodeID]?.remove(agent.id)
             if byNode[nodeID]?.isEmpty == true { byNode[nodeID] = nil }
         }
+        waiting.remove(agent.id)
         guard agent.desiredState == .running else { return }
         if var totals = tenantTotals[agent.tenant] {
             totals.byStatus[agent.status, default: 0] -= 1

@@ -11,7 +11,8 @@ actor NodeSessions {
         /// The stored credential the session was opened with, if any (revoking it ends the session).
         let credential: String?
         var lastSeen: Date
-        var reported: [NodeProtocol.RunningAgent]
+        /// What the node last said it runs, by agent id.
+        var reported: [String: NodeProtocol.RunningAgent]
         /// Tasks sent on this session and not yet answered, by `deliveryKey` (task ids are per
         /// tenant, and a shared node runs agents of several tenants).
         var dispatched: Set<String> = []
@@ -21,8 +22,10 @@ actor NodeSessions {
     /// When each node was last heard from in this process, kept after its session ends: liveness
     /// is judged from it, so a store that refuses writes never makes a node look silent.
     private var heardAt: [String: Date] = [:]
-    /// Grows whenever a session opens or ends or what a node reports changes.
-    private var version: UInt64 = 0
+    /// Which connected nodes report each agent (the reverse of `Session.reported`).
+    private var reportedBy: [String: Set<String>] = [:]
+    /// Agents whose reported copies changed since reconciliation last looked (`takeChanged`).
+    private var changedAgents: Set<String> = []
 
     /// Records a new session for `nodeID`, closing the one it replaces.
     func open(
@@ -32,9 +35,10 @@ actor NodeSessions {
         if let old = sessions[nodeID], old.id != sessionID {
             old.outbound.finish()
         }
-        sessions[nodeID] = Session(id: sessionID, outbound: outbound, credential: credential, lastSeen: now, reported: reported)
+        let previous = sessions[nodeID]?.reported ?? [:]
+        sessions[nodeID] = Session(id: sessionID, outbound: outbound, credential: credential, lastSeen: now, reported: Self.byAgent(reported))
         heardAt[nodeID] = now
-        version &+= 1
+        reindex(nodeID, from: previous, to: sessions[nodeID]?.reported ?? [:], all: true)
     }
 
     /// Forgets a session if it is still the current one for the node; `true` if it was.
@@ -43,14 +47,15 @@ actor NodeSessions {
         guard let session = sessions[nodeID], session.id == sessionID else { return false }
         session.outbound.finish()
         sessions[nodeID] = nil
-        version &+= 1
+        reindex(nodeID, from: session.reported, to: [:], all: true)
         return true
     }
 
     /// Ends a node's session from the manager's side (it was marked down or removed).
     func disconnect(nodeID: String) {
-        sessions.removeValue(forKey: nodeID)?.outbound.finish()
-        version &+= 1
+        guard let session = sessions.removeValue(forKey: nodeID) else { return }
+        session.outbound.finish()
+        reindex(nodeID, from: session.reported, to: [:], all: true)
     }
 
     /// Ends every session opened with the stored credential `credential` (it was revoked); returns their node ids.
@@ -74,11 +79,16 @@ actor NodeSessions {
         guard var session = sessions[nodeID] else { return }
         session.lastSeen = now
         heardAt[nodeID] = now
-        if let reported, reported != session.reported {
-            session.reported = reported
-            version &+= 1
+        var previous: [String: NodeProtocol.RunningAgent]?
+        if let reported {
+            let byAgent = Self.byAgent(reported)
+            if byAgent != session.reported {
+                previous = session.reported
+                session.reported = byAgent
+            }
         }
         sessions[nodeID] = session
+        if let previous { reindex(nodeID, from: previous, to: session.reported, all: false) }
     }
 
     /// Updates the one agent a status report is about.
@@ -86,10 +96,48 @@ actor NodeSessions {
         guard var session = sessions[nodeID] else { return }
         session.lastSeen = now
         heardAt[nodeID] = now
-        session.reported.removeAll { $0.agentID == agent.agentID }
-        if agent.status != .stopped { session.reported.append(agent) }
+        let previous = session.reported[agent.agentID]
+        let current = agent.status == .stopped ? nil : agent
+        session.reported[agent.agentID] = current
         sessions[nodeID] = session
-        version &+= 1
+        guard previous != current else { return }
+        changedAgents.insert(agent.agentID)
+        if current == nil { reportedBy[agent.agentID]?.remove(nodeID) } else { reportedBy[agent.agentID, default: []].insert(nodeID) }
+        if reportedBy[agent.agentID]?.isEmpty == true { reportedBy[agent.agentID] = nil }
+    }
+
+    /// Keeps `reportedBy` and `changedAgents` up to date when a node's report goes from
+    /// `old` to `new` (with `all`, every agent of both counts as changed: the session itself
+    /// opened or ended).
+    private func reindex(_ nodeID: String, from old: [String: NodeProtocol.RunningAgent], to new: [String: NodeProtocol.RunningAgent], all: Bool) {
+        for (agentID, copy) in old where new[agentID] == nil {
+            reportedBy[agentID]?.remove(nodeID)
+            if reportedBy[agentID]?.isEmpty == true { reportedBy[agentID] = nil }
+            if all || copy != new[agentID] { changedAgents.insert(agentID) }
+        }
+        for (agentID, copy) in new {
+            reportedBy[agentID, default: []].insert(nodeID)
+            if all || old[agentID] != copy { changedAgents.insert(agentID) }
+        }
+    }
+
+    /// The agents whose reported copies changed since the last call (and forgets them), and
+    /// the nodes connected now: a session that opens or ends after this marks its agents again.
+    func takeChanged() -> (agents: Set<String>, connected: Set<String>) {
+        defer { changedAgents = [] }
+        return (changedAgents, connected)
+    }
+
+    /// What connected nodes report about `agentIDs` only: the part of `reported` a
+    /// reconciliation pass over those agents needs.
+    func reported(about agentIDs: Set<String>) -> [String: [NodeProtocol.RunningAgent]] {
+        var view: [String: [NodeProtocol.RunningAgent]] = [:]
+        for agentID in agentIDs {
+            for nodeID in reportedBy[agentID] ?? [] {
+                if let copy = sessions[nodeID]?.reported[agentID] { view[nodeID, default: []].append(copy) }
+            }
+        }
+        return view
     }
 
     /// Sends a message on the node's session; `false` if the node is not connected.
@@ -121,12 +169,19 @@ actor NodeSessions {
 
     var connected: Set<String> { Set(sessions.keys) }
 
-    var reported: [String: [NodeProtocol.RunningAgent]] { sessions.mapValues(\.reported) }
+    /// What every connected node reports, as lists (a copy of everything: for full passes).
+    var reported: [String: [NodeProtocol.RunningAgent]] { sessions.mapValues { Array($0.reported.values) } }
 
-    /// What reconciliation looks at, read at once, with the version it was read at.
-    var reconcileView: (connected: Set<String>, reported: [String: [NodeProtocol.RunningAgent]], version: UInt64) {
-        (connected, reported, version)
+    /// The copy of `agentID` that `nodeID` reports, if it is connected and reports one.
+    func reportedCopy(nodeID: String?, agentID: String) -> NodeProtocol.RunningAgent? {
+        guard let nodeID else { return nil }
+        return sessions[nodeID]?.reported[agentID]
     }
+
+    private static func byAgent(_ agents: [NodeProtocol.RunningAgent]) -> [String: NodeProtocol.RunningAgent] {
+        Dictionary(agents.map { ($0.agentID, $0) }, uniquingKeysWith: { _, last in last })
+    }
+
 
     /// When each node was last heard from by this process, connected now or not.
     var lastSeen: [String: Date] { heardAt }
