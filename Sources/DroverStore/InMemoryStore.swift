@@ -67,6 +67,17 @@ public final class InMemoryStore: Store {
         state.withLock { state in for agent in stored { state.agents[agent.id] = agent } }
     }
 
+    public func updateAgentStatus(id: String, status: AgentStatus, restarts: Int, lastError: String?, updatedAt: Date) async throws -> Bool {
+        guard var agent = state.withLock({ $0.agents[id] }) else { return false }
+        agent.status = status
+        agent.restarts = restarts
+        if let lastError { agent.lastError = lastError }
+        agent.updatedAt = updatedAt
+        let stored = try Self.persisted(agent)
+        state.withLock { $0.agents[id] = stored }
+        return true
+    }
+
     public func agent(id: String) async throws -> AgentRecord? { state.withLock { $0.agents[id] } }
 
     public func agents() async throws -> [AgentRecord] {

@@ -250,6 +250,18 @@ public final class SQLiteStore: Store, Service, StoreHealthReporting {
         )
     }
 
+    public func updateAgentStatus(id: String, status: AgentStatus, restarts: Int, lastError: String?, updatedAt: Date) async throws -> Bool {
+        // The JSON document is changed in place by SQLite: the record is not encoded again here.
+        let error = lastError == nil ? "" : ", '$.last_error', ?5"
+        var binds: [SQLiteData] = [.text(status.rawValue), .integer(restarts), .text(JSONCoding.formatDate(updatedAt)), .text(id)]
+        if let lastError { binds.append(.text(lastError)) }
+        let rows = try await query(
+            "UPDATE agents SET status = ?1, data = json_set(data, '$.status', ?1, '$.restarts', ?2, '$.updated_at', ?3\(error)) WHERE id = ?4 RETURNING id",
+            binds
+        )
+        return !rows.isEmpty
+    }
+
     public func agent(id: String) async throws -> AgentRecord? {
         try await decodeRows(AgentRecord.self, "SELECT id, data FROM agents WHERE id = ?", [.text(id)]).first
     }

@@ -34,6 +34,9 @@ public protocol Store: Sendable {
     func upsertAgent(_ agent: AgentRecord) async throws
     /// Creates or replaces several agents in one transaction: all are stored, or none.
     func upsertAgents(_ agents: [AgentRecord]) async throws
+    /// Records what a node reports of an agent (status, restarts, the error if any) without
+    /// rewriting the rest of its record; `false` when there is no such agent.
+    @discardableResult func updateAgentStatus(id: String, status: AgentStatus, restarts: Int, lastError: String?, updatedAt: Date) async throws -> Bool
     /// The agent with this id, or `nil`.
     func agent(id: String) async throws -> AgentRecord?
     /// All agents, ordered by creation time then id.

@@ -17,7 +17,7 @@ struct WorkflowDurabilityTests {
         name: "durable-map",
         steps: [
             StepDefinition(
-                id: "each", type: .map, agentType: "sleep", input: ["seconds": 0.02, "echo": ["item": "$.item", "index": "$.item_index"]],
+                id: "each", type: .map, agentType: "sleep", input: ["seconds": 0.05, "echo": ["item": "$.item", "index": "$.item_index"]],
                 outputPath: "$.results", retryPolicy: RetryPolicy(maxAttempts: 3, backoff: .constant, delay: .init(seconds: 0.2)),
                 timeout: .init(seconds: 20), mapConfig: MapConfig(inputPath: "$.items", maxConcurrency: 4)
             ),

@@ -77,6 +77,28 @@ struct StoreConformanceTests {
         }
     }
 
+    @Test("an agent's status is written in place: status, restarts, error and time change, the rest stays", arguments: Backend.allCases)
+    func agentStatusInPlace(backend: Backend) async throws {
+        try await backend.withStore { store in
+            let agent = Fixtures.agent("a1", created: 3)
+            try await store.upsertAgent(agent)
+            let at = Fixtures.epoch.addingTimeInterval(99.5)
+            #expect(try await store.updateAgentStatus(id: "a1", status: .running, restarts: 2, lastError: nil, updatedAt: at))
+            var expected = agent
+            expected.status = .running
+            expected.restarts = 2
+            expected.updatedAt = at
+            #expect(try await store.agent(id: "a1") == expected)
+            #expect(try await store.updateAgentStatus(id: "a1", status: .failed, restarts: 3, lastError: "exit 2 \"quoted\"", updatedAt: at))
+            expected.status = .failed
+            expected.restarts = 3
+            expected.lastError = "exit 2 \"quoted\""
+            #expect(try await store.agent(id: "a1") == expected)
+            #expect(try await store.agents().map(\.status) == [.failed])
+            #expect(try await !store.updateAgentStatus(id: "nobody", status: .running, restarts: 0, lastError: nil, updatedAt: at))
+        }
+    }
+
     @Test("JSON documents come back exactly: nested objects, ints stay ints", arguments: Backend.allCases)
     func jsonDocuments(backend: Backend) async throws {
         try await backend.withStore { store in

@@ -182,19 +182,14 @@ extension ClusterController {
     }
 
     private func applyStatus(_ report: NodeProtocol.AgentStatusReport, from nodeID: String, at now: Date) async throws {
-        let change = try await updateAgent(id: report.agentID) { agent in
-            guard agent.nodeID == nodeID, agent.generation == report.generation else { return false }
-            agent.status = report.status
-            agent.restarts = report.restarts
-            if let error = report.error { agent.lastError = error }
-            agent.updatedAt = now
-            return true
-        }
-        guard let change, change.changed else {
+        let recorded = try await recordStatus(
+            agentID: report.agentID, nodeID: nodeID, generation: report.generation, status: report.status, restarts: report.restarts,
+            lastError: report.error, at: now
+        )
+        guard let agent = recorded else {
             logger.debug("status from a stale copy ignored", metadata: ["agent": "\(report.agentID)", "node": "\(nodeID)", "generation": "\(report.generation)"])
             return
         }
-        let agent = change.after
         if report.status == .failed {
             logger.error("agent failed", metadata: ["agent": "\(agent.id)", "node": "\(nodeID)", "error": "\(report.error ?? "-")"])
             await recordEvent("agent.failed", node: nodeID, agent: agent.id, "crashed past its restart limit: \(report.error ?? "no detail")")

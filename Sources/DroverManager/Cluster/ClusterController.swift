@@ -34,7 +34,7 @@ public final class ClusterController: Sendable {
     private let reconcileState = Mutex(ReconcileState())
     let reconciler: Mutex<Reconciler>
     /// When each `agent.start` / `agent.stop` was last sent, so a tick does not repeat it at once.
-    private let sentCommands = Mutex<[String: Date]>([:])
+    private let sentCommands = Mutex(RecentCommands(window: 5))
     /// Tasks sent to nodes and not answered yet, as stored when sent (by `dispatchKey`), so a
     /// result needs no read of the store. Only a cache: the store's compare-and-set decides.
     let dispatchedTasks = Mutex<[String: TaskRecord]>([:])
@@ -246,12 +246,7 @@ public final class ClusterController: Sendable {
                 await sessions.send(.agentStop(stop), to: nodeID)
             }
         case .recordStatus(let agentID, let status, let restarts):
-            try await updateAgent(id: agentID) { agent in
-                agent.status = status
-                agent.restarts = restarts
-                agent.updatedAt = now
-                return true
-            }
+            _ = try await recordStatus(agentID: agentID, nodeID: nil, generation: nil, status: status, restarts: restarts, lastError: nil, at: now)
         case .remove(let agentID):
             try await deleteAgent(id: agentID)
             logger.info("agent removed", metadata: ["agent": "\(agentID)"])
@@ -260,12 +255,7 @@ public final class ClusterController: Sendable {
 
     /// Whether a command keyed `key` may go out now (not sent in the last few seconds).
     func shouldSend(_ key: String, now: Date) -> Bool {
-        sentCommands.withLock { sent in
-            if let last = sent[key], now.timeIntervalSince(last) < 5 { return false }
-            sent[key] = now
-            if sent.count > 50_000 { sent = sent.filter { now.timeIntervalSince($0.value) < 5 } }
-            return true
-        }
+        sentCommands.withLock { $0.shouldSend(key, now: now) }
     }
 
     // MARK: Placement

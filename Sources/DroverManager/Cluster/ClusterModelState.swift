@@ -94,20 +94,25 @@ struct ClusterModelState {
     /// Counts an agent against the room of its node (a placed agent, or a reservation).
     mutating func addUsage(_ agent: AgentRecord) {
         guard agent.desiredState == .running, let nodeID = agent.nodeID else { return }
-        var node = usage[nodeID] ?? NodeUsage()
-        node.allocated = node.allocated + agent.resources
-        node.count += 1
-        node.labels.append(agent.labels)
-        usage[nodeID] = node
+        // In place: a copy of the usage would copy its label list (one entry per agent on the node).
+        let allocated = (usage[nodeID]?.allocated ?? .zero) + agent.resources
+        usage[nodeID, default: NodeUsage()].allocated = allocated
+        usage[nodeID, default: NodeUsage()].count += 1
+        usage[nodeID, default: NodeUsage()].labels.append(agent.labels)
     }
 
     /// Gives back the room `addUsage` counted.
     mutating func removeUsage(_ agent: AgentRecord) {
-        guard agent.desiredState == .running, let nodeID = agent.nodeID, var node = usage[nodeID] else { return }
-        node.allocated = node.allocated - agent.resources
-        node.count -= 1
-        if let position = node.labels.lastIndex(of: agent.labels) { node.labels.remove(at: position) }
-        usage[nodeID] = node.count > 0 ? node : nil
+        guard agent.desiredState == .running, let nodeID = agent.nodeID, let count = usage[nodeID]?.count else { return }
+        guard count > 1 else {
+            usage[nodeID] = nil
+            return
+        }
+        // In place, holding no copy of the usage while changing it (that would copy its label list).
+        let allocated = (usage[nodeID]?.allocated ?? .zero) - agent.resources
+        usage[nodeID]?.allocated = allocated
+        usage[nodeID]?.count -= 1
+        if let position = usage[nodeID]?.labels.lastIndex(of: agent.labels) { usage[nodeID]?.labels.remove(at: position) }
     }
 
     /// Takes an agent's old record out of the indexes (its order key stays unless it changed).

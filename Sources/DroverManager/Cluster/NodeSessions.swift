@@ -93,13 +93,13 @@ actor NodeSessions {
 
     /// Updates the one agent a status report is about.
     func updateReported(nodeID: String, agent: NodeProtocol.RunningAgent, now: Date) {
-        guard var session = sessions[nodeID] else { return }
-        session.lastSeen = now
+        guard sessions[nodeID] != nil else { return }
         heardAt[nodeID] = now
-        let previous = session.reported[agent.agentID]
         let current = agent.status == .stopped ? nil : agent
-        session.reported[agent.agentID] = current
-        sessions[nodeID] = session
+        // Changed in place: a copy of the session would copy its whole report (10,000 agents on a node).
+        sessions[nodeID]?.lastSeen = now
+        let previous = sessions[nodeID]?.reported.updateValue(current ?? agent, forKey: agent.agentID)
+        if current == nil { sessions[nodeID]?.reported[agent.agentID] = nil }
         guard previous != current else { return }
         changedAgents.insert(agent.agentID)
         if current == nil { reportedBy[agent.agentID]?.remove(nodeID) } else { reportedBy[agent.agentID, default: []].insert(nodeID) }
@@ -151,10 +151,9 @@ actor NodeSessions {
     /// Sends `task.run` unless this session already carries the task.
     func dispatch(_ run: NodeProtocol.TaskRun, to nodeID: String) -> Bool {
         let key = NodeProtocol.deliveryKey(agentID: run.agentID, taskID: run.taskID)
-        guard var session = sessions[nodeID], !session.dispatched.contains(key) else { return false }
+        guard let session = sessions[nodeID], !session.dispatched.contains(key) else { return false }
         guard case .enqueued = session.outbound.yield(.taskRun(run)) else { return false }
-        session.dispatched.insert(key)
-        sessions[nodeID] = session
+        sessions[nodeID]?.dispatched.insert(key)
         return true
     }
 
