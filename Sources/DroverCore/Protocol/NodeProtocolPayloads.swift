@@ -99,9 +99,11 @@ public enum NodeProtocol {
 
     public struct Heartbeat: Codable, Sendable, Hashable {
         public var resources: NodeResources
-        public var agents: [RunningAgent]
+        /// Every agent the node runs; absent when unchanged since the last list sent on this
+        /// session (a node with 10,000 agents does not send them all every few seconds).
+        public var agents: [RunningAgent]?
 
-        public init(resources: NodeResources, agents: [RunningAgent]) {
+        public init(resources: NodeResources, agents: [RunningAgent]?) {
             self.resources = resources
             self.agents = agents
         }

@@ -247,11 +247,17 @@ struct ManagerConnection: Service {
             guard ContinuousClock.now < deadline else { throw SessionError.noWelcome(configuration.welcomeTimeout) }
             try await Task.sleep(for: .milliseconds(20))
         }
+        // The list of running agents goes out when it changed, and every 10th beat whatever happens.
+        var lastSent: Set<NodeProtocol.RunningAgent>?
+        var beats = 0
         while true {
             try await Task.sleep(for: session.interval)
-            let beat = NodeProtocol.Heartbeat(
-                resources: SystemResources.current(capacity: configuration.capacity), agents: await supervisor.runningAgents()
-            )
+            let running = await supervisor.runningAgents()
+            let current = Set(running)
+            beats += 1
+            let changed = current != lastSent || beats % 10 == 0
+            if changed { lastSent = current }
+            let beat = NodeProtocol.Heartbeat(resources: SystemResources.current(capacity: configuration.capacity), agents: changed ? running : nil)
             outbox.sendIfConnected(.heartbeat(beat))
         }
     }
