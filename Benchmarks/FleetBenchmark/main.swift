@@ -134,7 +134,7 @@ do {
 
     // 5. Failover: one node goes silent; time until all its agents run elsewhere.
     let victim = "fleet-0"
-    let onVictim = try await client.agentsPage(query: "node_id=\(victim)", limit: 1).items.isEmpty ? 0 : countAgents(on: victim)
+    let onVictim = try await countAgents(on: victim)
     await cluster.stopNode(victim, signal: SIGKILL)
     let killedAt = ContinuousClock.now
     try await cluster.waitForNode(victim, status: .down, timeout: .seconds(60))

@@ -36,7 +36,4 @@ actor AgentStatusQueue {
         }
         draining = false
     }
-
-    /// Reports queued and not yet applied (for tests).
-    var count: Int { pending.count }
 }

@@ -5,18 +5,16 @@ import Foundation
 /// The only ways the controller changes node and agent records: the store first, then — once
 /// the write is durable — the in-memory `ClusterModel` that placement, lists and status read.
 extension ClusterController {
-    /// Stores a new or replaced agent record and puts it in the model.
-    func saveAgent(_ agent: AgentRecord) async throws {
-        try await agentWrites.withLock(agent.id) {
-            try await store.upsertAgent(agent)
-            model.put(agent)
+    /// Stores agents just placed, whose room the model has reserved (all in one transaction),
+    /// then turns the reservations into agents; gives the room back if the store refuses them.
+    func storePlaced(_ agents: [AgentRecord]) async throws {
+        do {
+            if agents.count == 1 { try await store.upsertAgent(agents[0]) } else { try await store.upsertAgents(agents) }
+        } catch {
+            model.release(agents)
+            throw error
         }
-    }
-
-    /// Stores new agents in one transaction (all or none) and puts them in the model.
-    func saveNewAgents(_ agents: [AgentRecord]) async throws {
-        try await store.upsertAgents(agents)
-        model.put(agents)
+        model.commit(agents)
     }
 
     /// Changes an agent by read-modify-write on its current record, serialised with every other

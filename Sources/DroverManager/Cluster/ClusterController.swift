@@ -20,7 +20,7 @@ public final class ClusterController: Sendable {
     let metrics = ManagerMetrics()
     let startedAt: Date
     let planLock = AsyncSerialLock()
-    /// Every node and agent, in memory (see `ClusterModel`); written through `saveAgent` and friends.
+    /// Every node and agent, in memory (see `ClusterModel`); written through `updateAgent`, `storePlaced` and friends (ClusterController+Records).
     let model: ClusterModel
     /// Serialises the read-modify-writes of each agent record (see `updateAgent`).
     let agentWrites = StripedLocks()
@@ -157,12 +157,12 @@ public final class ClusterController: Sendable {
             // Connected nodes are read with the changes: a session that opens later marks its agents for the next pass.
             let (reportedChanged, connected) = await sessions.takeChanged()
             var ids = model.takeChanged().union(reportedChanged)
-            let state = reconcileState.withLock { state -> ReconcileState in
+            let fullPassDue = reconcileState.withLock { state in
                 ids.formUnion(state.unsettled)
                 state.unsettled = []
-                return state
+                return state.fullPassDue(at: started)
             }
-            let full = force || state.fullPassDue(at: started)
+            let full = force || fullPassDue
             if !full, ids.isEmpty { return }
             let snapshot: Reconciler.Snapshot
             if full {
@@ -293,13 +293,7 @@ public final class ClusterController: Sendable {
             }
         }
         if dryRun { return decided }
-        do {
-            try await store.upsertAgent(decided)
-        } catch {
-            model.release([decided])
-            throw error
-        }
-        model.commit([decided])
+        try await storePlaced([decided])
         await started([decided])
         return decided
     }
@@ -331,13 +325,7 @@ public final class ClusterController: Sendable {
             return agents
         }
         if dryRun { return decided }
-        do {
-            try await store.upsertAgents(decided)
-        } catch {
-            model.release(decided)
-            throw error
-        }
-        model.commit(decided)
+        try await storePlaced(decided)
         await started(decided)
         return decided
     }

@@ -8,7 +8,7 @@ import Synchronization
 /// `GET /api/v1/cluster/status` — loaded from the store once, at start.
 ///
 /// Changed write-through only: the caller writes the store first and, once the write is
-/// durable, tells the model (see `ClusterController.saveAgent`). Placement and reconciliation
+/// durable, tells the model (see `ClusterController+Records`). Placement and reconciliation
 /// read it instead of the store, so no request and no periodic pass reads every record.
 final class ClusterModel: Sendable {
     private let state = Mutex(ClusterModelState())
@@ -36,14 +36,7 @@ final class ClusterModel: Sendable {
 
     /// Every agent, oldest first. A full copy: for passes that need the whole fleet (rebalance).
     func agents() -> [AgentRecord] {
-        state.withLock { state in state.order.all.keys.compactMap { state.agents[$0.id] } }
-    }
-
-    /// The agents placed on `nodeID` (running or not), oldest first.
-    func agents(onNode nodeID: String) -> [AgentRecord] {
-        state.withLock { state in
-            (state.byNode[nodeID] ?? []).compactMap { state.agents[$0] }.sorted { AgentOrderKey($0) < AgentOrderKey($1) }
-        }
+        state.withLock { state in state.order.keys.compactMap { state.agents[$0.id] } }
     }
 
     var agentCount: Int { state.withLock { $0.agents.count } }
@@ -69,10 +62,6 @@ final class ClusterModel: Sendable {
             return ids
         }
     }
-
-    /// Grows with every change that can alter a placement or a reconciliation decision (not with
-    /// a heartbeat that only refreshes a node's load).
-    var version: UInt64 { state.withLock { $0.version } }
 
     /// Placement candidates for every node by id, with the room its agents (and reservations)
     /// take, in O(nodes).
@@ -136,22 +125,16 @@ final class ClusterModel: Sendable {
                 if let node = query.nodeID, agent.nodeID != node { return false }
                 return query.labels.allSatisfy { agent.labels[$0.key] == $0.value }
             }
+            // A node's agents are few next to the fleet: they are sorted here; otherwise the
+            // tenant's (or the fleet's) order is walked from the cursor.
+            let keys: [AgentOrderKey]
             if let nodeID = query.nodeID {
-                // A node's agents are few next to the fleet: sort them and walk from the cursor.
-                let keys = (state.byNode[nodeID] ?? []).compactMap { state.agents[$0].map(AgentOrderKey.init) }.sorted()
-                let start = query.after.map { after in keys.partitioningIndex { $0 > after } } ?? 0
-                for key in keys[start...] {
-                    guard let agent = state.agents[key.id], matches(agent) else { continue }
-                    if items.count == query.limit { return (items, AgentOrderKey(items[items.count - 1])) }
-                    items.append(agent)
-                }
-                return (items, nil)
+                keys = (state.byNode[nodeID] ?? []).compactMap { state.agents[$0].map(AgentOrderKey.init) }.sorted()
+            } else {
+                keys = (query.tenant.map { state.tenantOrder[$0] ?? SortedAgentKeys() } ?? state.order).keys
             }
-            let order = query.tenant.map { state.tenantOrder[$0] ?? SortedAgentKeys() } ?? state.order
-            var index = query.after.map { order.firstIndex(after: $0) } ?? 0
-            while index < order.keys.count {
-                let key = order.keys[index]
-                index += 1
+            let start = query.after.map { after in keys.partitioningIndex { $0 > after } } ?? 0
+            for key in keys[start...] {
                 guard let agent = state.agents[key.id], matches(agent) else { continue }
                 if items.count == query.limit { return (items, AgentOrderKey(items[items.count - 1])) }
                 items.append(agent)
@@ -164,7 +147,6 @@ final class ClusterModel: Sendable {
 
     func put(_ agent: AgentRecord) { state.withLock { $0.put(agent) } }
 
-    func put(_ agents: [AgentRecord]) { state.withLock { state in for agent in agents { state.put(agent) } } }
 
     func removeAgent(id: String) { state.withLock { $0.removeAgent(id: id) } }
 
@@ -249,11 +231,6 @@ struct SortedAgentKeys: Sendable {
         let index = keys.partitioningIndex { $0 >= key }
         if index < keys.count, keys[index] == key { keys.remove(at: index) }
     }
-
-    /// The position of the first key after `key`.
-    func firstIndex(after key: AgentOrderKey) -> Int { keys.partitioningIndex { $0 > key } }
-
-    var all: Self { self }
 }
 
 extension RandomAccessCollection {

@@ -24,7 +24,6 @@ struct ClusterModelState {
     var order = SortedAgentKeys()
     var tenantOrder: [String: SortedAgentKeys] = [:]
     var tenantTotals: [String: TenantTotals] = [:]
-    var version: UInt64 = 0
     /// Agents changed (or removed) since reconciliation last looked, and nodes whose placement
     /// attributes changed (their agents are looked at again).
     var changedAgents: Set<String> = []
@@ -37,28 +36,31 @@ struct ClusterModelState {
     var sortedNodeIDs: [String] = []
 
     mutating func put(_ agent: AgentRecord) {
-        let old = agents.updateValue(agent, forKey: agent.id)
-        if let old { unindex(old) }
+        if let old = agents.updateValue(agent, forKey: agent.id) {
+            unindex(old)
+            if AgentOrderKey(old) != AgentOrderKey(agent) || old.tenant != agent.tenant { unorder(old) }
+        }
         index(agent)
-        version &+= 1
         changedAgents.insert(agent.id)
     }
 
     mutating func removeAgent(id: String) {
         guard let old = agents.removeValue(forKey: id) else { return }
         unindex(old)
-        order.remove(AgentOrderKey(old))
-        tenantOrder[old.tenant]?.remove(AgentOrderKey(old))
-        if tenantOrder[old.tenant]?.keys.isEmpty == true { tenantOrder[old.tenant] = nil }
-        version &+= 1
+        unorder(old)
         changedAgents.insert(id)
+    }
+
+    private mutating func unorder(_ agent: AgentRecord) {
+        order.remove(AgentOrderKey(agent))
+        tenantOrder[agent.tenant]?.remove(AgentOrderKey(agent))
+        if tenantOrder[agent.tenant]?.keys.isEmpty == true { tenantOrder[agent.tenant] = nil }
     }
 
     mutating func put(_ node: NodeRecord) {
         let old = nodes.updateValue(node, forKey: node.id)
-        // A heartbeat refreshes the time and the load; only what placement weighs bumps the version.
+        // A heartbeat refreshes the time and the load; only what placement weighs marks the node changed.
         if old.map({ !Self.samePlacement($0, node) }) ?? true {
-            version &+= 1
             changedNodes.insert(node.id)
             candidateBase[node.id] = PlacementCandidate(
                 nodeID: node.id, tenant: node.tenant, status: node.status, connected: node.connection == .websocket,
@@ -73,7 +75,6 @@ struct ClusterModelState {
         guard nodes.removeValue(forKey: id) != nil else { return }
         candidateBase[id] = nil
         sortedNodeIDs = nodes.keys.sorted()
-        version &+= 1
         changedNodes.insert(id)
     }
 
@@ -115,12 +116,8 @@ struct ClusterModelState {
         if let position = usage[nodeID]?.labels.lastIndex(of: agent.labels) { usage[nodeID]?.labels.remove(at: position) }
     }
 
-    /// Takes an agent's old record out of the indexes (its order key stays unless it changed).
+    /// Takes an agent's old record out of every index but the order (see `unorder`).
     private mutating func unindex(_ agent: AgentRecord) {
-        if let current = agents[agent.id], AgentOrderKey(current) != AgentOrderKey(agent) || current.tenant != agent.tenant {
-            order.remove(AgentOrderKey(agent))
-            tenantOrder[agent.tenant]?.remove(AgentOrderKey(agent))
-        }
         if let nodeID = agent.nodeID {
             byNode[nodeID]?.remove(agent.id)
             if byNode[nodeID]?.isEmpty == true { byNode[nodeID] = nil }

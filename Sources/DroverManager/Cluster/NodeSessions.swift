@@ -96,10 +96,10 @@ actor NodeSessions {
         guard sessions[nodeID] != nil else { return }
         heardAt[nodeID] = now
         let current = agent.status == .stopped ? nil : agent
+        let previous = sessions[nodeID]?.reported[agent.agentID]
         // Changed in place: a copy of the session would copy its whole report (10,000 agents on a node).
         sessions[nodeID]?.lastSeen = now
-        let previous = sessions[nodeID]?.reported.updateValue(current ?? agent, forKey: agent.agentID)
-        if current == nil { sessions[nodeID]?.reported[agent.agentID] = nil }
+        sessions[nodeID]?.reported[agent.agentID] = current
         guard previous != current else { return }
         changedAgents.insert(agent.agentID)
         if current == nil { reportedBy[agent.agentID]?.remove(nodeID) } else { reportedBy[agent.agentID, default: []].insert(nodeID) }
