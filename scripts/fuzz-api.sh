@@ -79,12 +79,15 @@ api -X POST "$URL/api/v1/workflows/fuzz-echo/runs" -d '{"input": {"hello": "fuzz
 echo "fuzzing $URL with $("$VENV/bin/schemathesis" --version), $MAX_EXAMPLES examples per operation"
 start=$(date +%s)
 status=0
+# One worker: with two, hypothesis parses lambda sources from two threads at once, which
+# CPython 3.11 can fail with "AST constructor recursion depth mismatch" (a crash of the
+# tool, seen in about one run in two, not a finding about the API).
 "$VENV/bin/schemathesis" run "$URL/api/v1/openapi.json" \
   --header "Authorization: Bearer $TOKEN" \
   --max-examples "$MAX_EXAMPLES" \
   --phases examples,coverage,fuzzing,stateful \
   --checks all --exclude-checks positive_data_acceptance,use_after_free \
-  --request-timeout 30 --workers 2 --seed "${FUZZ_SEED:-20261125}" --no-color \
+  --request-timeout 30 --workers 1 --seed "${FUZZ_SEED:-20261125}" --no-color \
   --suppress-health-check all --generation-database none \
   --report junit --report-dir "${FUZZ_REPORT_DIR:-$WORK/report}" \
   || status=$?
