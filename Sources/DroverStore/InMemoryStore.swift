@@ -140,10 +140,15 @@ public final class InMemoryStore: Store {
         state.withLock { state in state.tasks.values.filter { !$0.status.isFinal && (tenant == nil || $0.tenant == tenant) }.count }
     }
 
-    public func tasks(agentID: String, limit: Int) async throws -> [TaskRecord] {
+    public func tasks(agentID: String, status: TaskStatus?, before: String?, limit: Int) async throws -> [TaskRecord] {
         state.withLock { state in
-            let newestFirst = state.tasks.values.filter { $0.agentID == agentID }.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
-            return Array(newestFirst.prefix(max(limit, 0)))
+            var newestFirst = state.tasks.values.filter { $0.agentID == agentID }.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
+            if let before {
+                // An unknown cursor pages from nowhere: no tasks (as in SQLite).
+                guard let index = newestFirst.firstIndex(where: { $0.id == before }) else { return [] }
+                newestFirst = Array(newestFirst[(index + 1)...])
+            }
+            return Array(newestFirst.filter { status == nil || $0.status == status }.prefix(max(limit, 0)))
         }
     }
 

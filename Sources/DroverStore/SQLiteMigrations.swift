@@ -100,5 +100,7 @@ enum SQLiteMigrations {
         ]),
         // 7: an agent's open tasks are looked up when it starts running; its finished ones are not scanned.
         (7, ["CREATE INDEX IF NOT EXISTS tasks_open_agent ON tasks (agent_id, created_at) WHERE status IN ('queued', 'dispatched')"]),
+        // A tenant's runs, newest first, without sorting them all (the runs listing of a tenant caller).
+        (8, ["CREATE INDEX IF NOT EXISTS workflow_runs_tenant ON workflow_runs (tenant, created_at)"]),
     ]
 }

@@ -365,10 +365,16 @@ public final class SQLiteStore: Store, Service, StoreHealthReporting {
         return rows.first?.column("open")?.integer ?? 0
     }
 
-    public func tasks(agentID: String, limit: Int) async throws -> [TaskRecord] {
+    public func tasks(agentID: String, status: TaskStatus?, before: String?, limit: Int) async throws -> [TaskRecord] {
+        // An unknown `before` compares as NULL: no tasks, as in the memory store.
         try await decodeRows(
-            TaskRecord.self, "SELECT id, data FROM tasks WHERE agent_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
-            [.text(agentID), .integer(max(limit, 0))]
+            TaskRecord.self,
+            """
+            SELECT id, data FROM tasks WHERE agent_id = ?1 AND (?2 IS NULL OR status = ?2)
+                AND (?3 IS NULL OR (created_at, id) < (SELECT created_at, id FROM tasks WHERE agent_id = ?1 AND id = ?3))
+            ORDER BY created_at DESC, id DESC LIMIT ?4
+            """,
+            [.text(agentID), status.map { .text($0.rawValue) } ?? .null, before.map { .text($0) } ?? .null, .integer(max(limit, 0))]
         )
     }
 

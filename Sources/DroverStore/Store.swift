@@ -72,8 +72,9 @@ public protocol Store: Sendable {
     func openTasks(agentID: String) async throws -> [TaskRecord]
     /// How many tasks are open, in one tenant or (`nil`) in all.
     func openTaskCount(tenant: String?) async throws -> Int
-    /// The newest `limit` tasks of one agent, newest first.
-    func tasks(agentID: String, limit: Int) async throws -> [TaskRecord]
+    /// One agent's tasks, newest first, at most `limit`: with `status`, only those in it; with
+    /// `before` (the id of one of its tasks), only those listed after that one (a page's cursor).
+    func tasks(agentID: String, status: TaskStatus?, before: String?, limit: Int) async throws -> [TaskRecord]
 
     // MARK: Workflows
 
@@ -152,6 +153,11 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
 }
 
 extension Store {
+    /// The newest `limit` tasks of one agent, newest first.
+    public func tasks(agentID: String, limit: Int) async throws -> [TaskRecord] {
+        try await tasks(agentID: agentID, status: nil, before: nil, limit: limit)
+    }
+
     /// Events of every tenant with a sequence above `after`, oldest first, at most `limit`.
     public func events(after: Int, limit: Int) async throws -> [ClusterEvent] {
         try await events(after: after, limit: limit, tenant: nil)

@@ -119,6 +119,61 @@ struct FleetAPITests {
         }
     }
 
+    @Test("tasks, events and runs page by cursor: every item once, in order; status filter; unknown cursors are 400")
+    func otherListsPage() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startManager()
+        try await cluster.startNode("q1")
+        try await cluster.waitForNode("q1", status: .active)
+        let client = cluster.client
+        let agent = try await client.deploy(DeployRequest(agentType: "echo"))
+        try await eventually("the echo agent runs") { try await client.agent(id: agent.id).status == .running }
+        var submitted: [String] = []
+        for index in 0..<23 {
+            submitted.append(try await client.submitTask(agentID: agent.id, input: ["n": .int(index)], wait: true).id)
+        }
+
+        /// Walks one listing with `limit` per page; returns the ids (or sequences) in the order listed.
+        func walk(_ path: String, limit: Int, key: String) async throws -> [String] {
+            var seen: [String] = []
+            var cursor: String?
+            repeat {
+                let separator = path.contains("?") ? "&" : "?"
+                let query = "\(separator)limit=\(limit)" + (cursor.map { "&cursor=\($0)" } ?? "")
+                let (status, body) = try await client.raw(method: "GET", path: path + query)
+                #expect(status == 200, "\(path)\(query): \(String(decoding: body, as: UTF8.self))")
+                let page = try JSONDecoder().decode(JSONValue.self, from: body)
+                let items = page["items"]?.arrayValue ?? []
+                #expect(items.count <= limit)
+                seen += items.compactMap { item in item[key].map { value in value.stringValue ?? value.intValue.map(String.init) ?? "?" } }
+                cursor = page["next_cursor"]?.stringValue
+                if status != 200 { break }
+            } while cursor != nil
+            return seen
+        }
+
+        let tasks = try await walk("/api/v1/cluster/agents/\(agent.id)/tasks", limit: 5, key: "id")
+        #expect(tasks == Array(submitted.reversed()), "newest first, each once")
+        #expect(try await walk("/api/v1/cluster/agents/\(agent.id)/tasks?status=succeeded", limit: 4, key: "id") == tasks)
+        #expect(try await walk("/api/v1/cluster/agents/\(agent.id)/tasks?status=failed", limit: 4, key: "id").isEmpty)
+
+        // Events to page through: a second node joins and is drained.
+        try await cluster.startNode("q2")
+        try await cluster.waitForNode("q2", status: .active)
+        _ = try await client.drain(nodeID: "q2")
+        let everything = try await client.events(limit: 1_000).map { String($0.sequence) }
+        let events = try await walk("/api/v1/events", limit: 1, key: "sequence")
+        #expect(everything.count >= 3 && events.prefix(everything.count) == everything[...], "events page oldest first, each once: \(events) \(everything)")
+
+        for path in [
+            "/api/v1/cluster/agents/\(agent.id)/tasks?cursor=nope", "/api/v1/events?cursor=-4", "/api/v1/events?cursor=x",
+            "/api/v1/workflows/runs?cursor=no-such-run", "/api/v1/cluster/agents/\(agent.id)/tasks?status=sleepy",
+        ] {
+            let (status, body) = try await client.raw(method: "GET", path: path)
+            #expect(status == 400, "\(path): \(String(decoding: body, as: UTF8.self))")
+        }
+    }
+
     @Test("the in-memory model equals the store after deploys, undeploys, migrations, a node's death and a manager restart")
     func modelMatchesStore() async throws {
         let cluster = try TestCluster(heartbeatInterval: 0.5, heartbeatGrace: 1.5)

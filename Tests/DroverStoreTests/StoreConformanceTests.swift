@@ -203,6 +203,22 @@ struct StoreConformanceTests {
         }
     }
 
+    @Test("an agent's tasks page by the last task's id and filter by status", arguments: Backend.allCases)
+    func tasksOfAgentPaged(backend: Backend) async throws {
+        try await backend.withStore { store in
+            for index in 0..<5 {
+                try await store.insertTask(Fixtures.task("t\(index)", created: Double(index), status: index.isMultiple(of: 2) ? .succeeded : .queued))
+            }
+            try await store.insertTask(Fixtures.task("twin", created: 3))  // the same time as t3: the id breaks the tie
+            #expect(try await store.tasks(agentID: "a1", status: nil, before: "twin", limit: 10).map(\.id) == ["t3", "t2", "t1", "t0"])
+            #expect(try await store.tasks(agentID: "a1", status: nil, before: "t4", limit: 2).map(\.id) == ["twin", "t3"])
+            #expect(try await store.tasks(agentID: "a1", status: .succeeded, before: nil, limit: 10).map(\.id) == ["t4", "t2", "t0"])
+            #expect(try await store.tasks(agentID: "a1", status: .succeeded, before: "t3", limit: 10).map(\.id) == ["t2", "t0"])
+            #expect(try await store.tasks(agentID: "a1", status: nil, before: "t0", limit: 10).isEmpty)
+            #expect(try await store.tasks(agentID: "a1", status: nil, before: "unknown", limit: 10).isEmpty)
+        }
+    }
+
     @Test("concurrent completions: exactly one wins", arguments: Backend.allCases)
     func racingCompletions(backend: Backend) async throws {
         try await backend.withStore { store in

@@ -51,9 +51,13 @@ struct AgentRoutes: Sendable {
             return try JSONResponse.make(waited, status: waited.status.isFinal ? .ok : .accepted)
         }
         group.get("agents/:id/tasks") { request, context in
-            let id = try await visibleAgent(context).id
-            let limit = try Query.int(request, "limit", in: 1...1_000, default: 100)
-            return try JSONResponse.make(ListResponse(items: try await controller.store.tasks(agentID: id, limit: limit)))
+            let agent = try await visibleAgent(context)
+            let limit = try Query.int(request, "limit", in: 1...Paging.maxLimit, default: 100)
+            let status = try Query.oneOf(request, "status", TaskStatus.self)
+            let cursor = request.uri.queryParameters.get("cursor")
+            if let cursor, try await controller.store.task(tenant: agent.tenant, id: cursor)?.agentID != agent.id { throw Paging.invalidCursor(cursor) }
+            let tasks = try await controller.store.tasks(agentID: agent.id, status: status, before: cursor, limit: limit)
+            return try JSONResponse.make(ListResponse(items: tasks, nextCursor: Paging.nextCursor(count: tasks.count, limit: limit, last: tasks.last?.id)))
         }
     }
 

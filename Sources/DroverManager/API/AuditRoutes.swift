@@ -3,7 +3,7 @@ import DroverStore
 import Foundation
 import Hummingbird
 
-/// `GET /api/v1/audit?after=SEQ&limit=N`: the audit log, oldest first, for admins only.
+/// `GET /api/v1/audit?cursor=SEQ&limit=N`: the audit log, oldest first, for admins only.
 struct AuditRoutes: Sendable {
     let store: any Store
 
@@ -11,7 +11,8 @@ struct AuditRoutes: Sendable {
         router.get("api/v1/audit") { request, context in
             _ = try context.requireAdmin()
             let (after, limit) = try Paging.read(request)
-            return try JSONResponse.make(ListResponse(items: try await store.audit(after: after, limit: limit)))
+            let entries = try await store.audit(after: after, limit: limit)
+            return try JSONResponse.make(ListResponse(items: entries, nextCursor: Paging.nextCursor(count: entries.count, limit: limit, last: entries.last.map { String($0.sequence) })))
         }
     }
 }

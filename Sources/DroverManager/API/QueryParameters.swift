@@ -49,12 +49,30 @@ enum Query {
     }
 }
 
-/// The `after` and `limit` query parameters of a paged listing.
+/// The paging parameters of a listing: `limit`, and `cursor` (a `next_cursor` the same listing
+/// answered) or, for listings numbered by sequence, its older spelling `after`.
 enum Paging {
     static let maxLimit = 1_000
 
-    /// `after` (default 0) and `limit` (default 100); anything else than whole numbers in range is a 400.
+    /// `cursor` or `after` (a sequence number; default 0) and `limit` (default 100); anything
+    /// else than whole numbers in range is a 400.
     static func read(_ request: Request, defaultLimit: Int = 100, maxLimit: Int = maxLimit) throws -> (after: Int, limit: Int) {
-        (try Query.int(request, "after", in: 0...Int.max, default: 0), try Query.int(request, "limit", in: 1...maxLimit, default: defaultLimit))
+        let limit = try Query.int(request, "limit", in: 1...maxLimit, default: defaultLimit)
+        guard let cursor = request.uri.queryParameters.get("cursor") else {
+            return (try Query.int(request, "after", in: 0...Int.max, default: 0), limit)
+        }
+        guard let after = Int(cursor), after >= 0 else { throw invalidCursor(cursor) }
+        return (after, limit)
+    }
+
+    /// The `next_cursor` of a page of `count` items read with `limit`: the last item's key when
+    /// the page is full (there may be more), `nil` when the listing ended.
+    static func nextCursor(count: Int, limit: Int, last: String?) -> String? {
+        count >= limit ? last : nil
+    }
+
+    /// The 400 for a `cursor` this listing did not hand out.
+    static func invalidCursor(_ cursor: String) -> APIError {
+        APIError.badRequest("cursor '\(cursor.prefix(40))' is not a next_cursor of this list")
     }
 }

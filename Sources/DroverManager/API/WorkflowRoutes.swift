@@ -31,7 +31,9 @@ struct WorkflowRoutes: Sendable {
         group.get("runs") { request, context in
             let caller = try context.caller
             let query = request.uri.queryParameters
-            var filter = WorkflowRunFilter(workflow: query.get("workflow"), tenant: caller.isAdmin ? query.get("tenant") : caller.tenant, before: query.get("before"))
+            // `cursor` (a `next_cursor`) and its older spelling `before` both name the last run of the previous page.
+            let cursor = query.get("cursor") ?? query.get("before")
+            var filter = WorkflowRunFilter(workflow: query.get("workflow"), tenant: caller.isAdmin ? query.get("tenant") : caller.tenant, before: cursor)
             if let status = query.get("status") {
                 guard let parsed = WorkflowRunStatus(rawValue: status) else {
                     let names = WorkflowRunStatus.allCases.map(\.rawValue).joined(separator: ", ")
@@ -39,9 +41,13 @@ struct WorkflowRoutes: Sendable {
                 }
                 filter.status = parsed
             }
-            filter.limit = try Query.int(request, "limit", in: 1...1_000, default: 50)
+            filter.limit = try Query.int(request, "limit", in: 1...Paging.maxLimit, default: 100)
+            if let cursor, try await !engine.store.runs(id: cursor).contains(where: { filter.tenant == nil || $0.tenant == filter.tenant }) {
+                throw Paging.invalidCursor(cursor)
+            }
             let runs = try await engine.store.runs(filter)
-            return try JSONResponse.make(RunPage(items: runs, next: runs.count == filter.limit ? runs.last?.id : nil))
+            let next = Paging.nextCursor(count: runs.count, limit: filter.limit, last: runs.last?.id)
+            return try JSONResponse.make(RunPage(items: runs, next: next, nextCursor: next))
         }
         group.get("runs/:id") { request, context in
             let id = try await visibleRun(request, context)
@@ -51,7 +57,8 @@ struct WorkflowRoutes: Sendable {
         group.get("runs/:id/history") { request, context in
             let id = try await visibleRun(request, context)
             let (after, limit) = try Paging.read(request, defaultLimit: 1_000, maxLimit: 10_000)
-            return try JSONResponse.make(ListResponse(items: try await engine.store.history(tenant: id.tenant, runID: id.id, after: after, limit: limit)))
+            let events = try await engine.store.history(tenant: id.tenant, runID: id.id, after: after, limit: limit)
+            return try JSONResponse.make(ListResponse(items: events, nextCursor: Paging.nextCursor(count: events.count, limit: limit, last: events.last.map { String($0.sequence) })))
         }
         group.post("runs/:id/cancel") { request, context in
             let id = try await visibleRun(request, context)
@@ -132,5 +139,12 @@ struct WorkflowRoutes: Sendable {
 /// A page of runs, newest first; `next` is the `before` cursor for the following page.
 struct RunPage: Codable, Sendable {
     var items: [WorkflowRunRecord]
+    /// The same as `next_cursor`, under the name the first version of this listing used.
     var next: String?
+    var nextCursor: String?
+
+    enum CodingKeys: String, CodingKey {
+        case items, next
+        case nextCursor = "next_cursor"
+    }
 }

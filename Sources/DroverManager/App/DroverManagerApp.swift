@@ -113,7 +113,8 @@ public struct DroverManagerApp: Sendable {
             let tenant = caller.isAdmin ? request.uri.queryParameters.get("tenant") : caller.tenant
             if tenant == nil { _ = try context.requireAdmin() }
             let (after, limit) = try Paging.read(request)
-            return try JSONResponse.make(ListResponse(items: try await controller.store.events(after: after, limit: limit, tenant: tenant)))
+            let events = try await controller.store.events(after: after, limit: limit, tenant: tenant)
+            return try JSONResponse.make(ListResponse(items: events, nextCursor: Paging.nextCursor(count: events.count, limit: limit, last: events.last.map { String($0.sequence) })))
         }
 
         let wsRouter = Router(context: ManagerRequestContext.self)

@@ -73,7 +73,8 @@ extension OpenAPIDocument {
                 responses: [202: ("accepted (not final yet)", OAS.ref("Task")), 200: ("final (with wait=true)", OAS.ref("Task"))], errors: [409]
             ),
             .init(
-                method: "GET", path: "\(cluster)/agents/{id}/tasks", summary: "The agent's recent tasks", tag: "tasks", query: [limit],
+                method: "GET", path: "\(cluster)/agents/{id}/tasks", summary: "The agent's tasks, newest first", tag: "tasks",
+                query: [limit, cursor, OpenAPIOperation.query("status", OAS.string(enum: TaskStatus.allCases.map(\.rawValue)), "only tasks in this status")],
                 responses: [200: ("tasks", OAS.list(of: OAS.ref("Task")))], errors: [400]
             ),
             .init(
@@ -100,7 +101,8 @@ extension OpenAPIDocument {
             .init(
                 method: "GET", path: "/api/v1/events", summary: "Cluster events, oldest first (a tenant sees its own nodes' and agents')", tag: "cluster",
                 query: [
-                    OpenAPIOperation.query("after", OAS.integer(minimum: 0), "only events after this sequence"), limit,
+                    OpenAPIOperation.query("after", OAS.integer(minimum: 0), "only events after this sequence (the same as cursor)"), limit,
+                    OpenAPIOperation.query("cursor", OAS.string(), "the `next_cursor` of the previous page (an event's sequence)"),
                     OpenAPIOperation.query("tenant", OAS.string(), "admins: only this tenant's events"),
                 ],
                 responses: [200: ("events", OAS.list(of: OAS.ref("ClusterEvent")))], errors: [400]

@@ -22,8 +22,9 @@ extension OpenAPIDocument {
                     OpenAPIOperation.query("workflow", OAS.string(), "only runs of this workflow"),
                     OpenAPIOperation.query("status", OAS.string(enum: WorkflowRunStatus.allCases.map(\.rawValue)), "only runs in this status"),
                     OpenAPIOperation.query("tenant", OAS.string(), "admins: only runs of this tenant"),
-                    OpenAPIOperation.query("before", OAS.string(), "paging: runs created before this run id"),
-                    OpenAPIOperation.query("limit", OAS.integer(minimum: 1, maximum: 1_000), "most runs (default 50)"),
+                    OpenAPIOperation.query("cursor", OAS.string(), "the `next_cursor` of the previous page"),
+                    OpenAPIOperation.query("before", OAS.string(), "paging: runs created before this run id (the same as cursor)"),
+                    OpenAPIOperation.query("limit", OAS.integer(minimum: 1, maximum: 1_000), "most runs (default 100)"),
                 ],
                 responses: [200: ("a page of runs", OAS.ref("RunPage"))], errors: [400]
             ),
@@ -34,7 +35,8 @@ extension OpenAPIDocument {
             .init(
                 method: "GET", path: "\(base)/runs/{id}/history", summary: "A run's recorded transitions, oldest first", tag: "runs",
                 query: [
-                    OpenAPIOperation.query("after", OAS.integer(minimum: 0), "only events after this sequence"),
+                    OpenAPIOperation.query("after", OAS.integer(minimum: 0), "only events after this sequence (the same as cursor)"),
+                    OpenAPIOperation.query("cursor", OAS.string(), "the `next_cursor` of the previous page"),
                     OpenAPIOperation.query("limit", OAS.integer(minimum: 1, maximum: 10_000), "most events (default 1000)"), tenant,
                 ],
                 responses: [200: ("events", OAS.list(of: OAS.ref("WorkflowEvent")))], errors: [400, 409]
@@ -104,7 +106,8 @@ extension OpenAPIDocument {
             .init(
                 method: "GET", path: "/api/v1/audit", summary: "The audit log of mutating calls, oldest first (admins)", tag: "audit",
                 query: [
-                    OpenAPIOperation.query("after", OAS.integer(minimum: 0), "only entries after this sequence"),
+                    OpenAPIOperation.query("after", OAS.integer(minimum: 0), "only entries after this sequence (the same as cursor)"),
+                    OpenAPIOperation.query("cursor", OAS.string(), "the `next_cursor` of the previous page"),
                     OpenAPIOperation.query("limit", OAS.integer(minimum: 1, maximum: 1_000), "most entries (default 100)"),
                 ],
                 responses: [200: ("entries", OAS.list(of: OAS.ref("AuditEntry")))], errors: [400]

@@ -56,7 +56,8 @@ extension OpenAPIDocument {
                 "created_at": OAS.dateTime, "updated_at": OAS.dateTime, "finished_at": OAS.dateTime,
             ], required: ["id", "workflow", "version", "tenant", "status", "input", "created_at", "updated_at"]),
             "RunPage": OAS.object([
-                "items": OAS.array(OAS.ref("WorkflowRun")), "next": OAS.string("the `before` cursor of the next page"),
+                "items": OAS.array(OAS.ref("WorkflowRun")), "next_cursor": OAS.string("pass as `cursor` for the next page; absent on the last page"),
+                "next": OAS.string("the same as next_cursor (the name of the first version)"),
             ], required: ["items"]),
             "WorkflowRunView": runView,
             "WorkflowEvent": OAS.object([
