@@ -16,6 +16,8 @@ struct NodeMessageCodecTests {
         .welcome(.init(nodeID: "customer1", heartbeatIntervalSeconds: 5, heartbeatGraceSeconds: 15)),
         .heartbeat(.init(resources: .init(capacity: .init(cpu: 2)), agents: [])),
         .heartbeat(.init(resources: .init(capacity: .init(cpu: 2)), agents: nil)),
+        .heartbeat(.init(resources: .init(capacity: .init(cpu: 2)), agents: [.init(agentID: "a1", generation: 1, status: .running)], agentsMore: true)),
+        .agentList(.init(agents: [.init(agentID: "a2", generation: 4, status: .starting, restarts: 2)], more: false)),
         .agentStart(.init(agentID: "a1", agentType: "counter", generation: 3, config: ["x": [1, 2.5, "s", true, nil]], state: ["count": 7])),
         .agentStop(.init(agentID: "a1", generation: 3, reason: "undeployed")),
         .agentStatus(.init(agentID: "a1", generation: 3, status: .failed, restarts: 5, error: "exit 1")),

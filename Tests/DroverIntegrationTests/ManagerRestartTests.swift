@@ -57,6 +57,41 @@ struct ManagerRestartTests {
         #expect(pidsAfter == pidsBefore, "agent processes were restarted: \(pidsBefore) → \(pidsAfter)")
     }
 
+    @Test("a node with 2,600 agents reconnects after a restart: its list arrives in parts, whole; nothing is restarted or moved")
+    func bigNodeReconnects() async throws {
+        let cluster = try TestCluster(heartbeatInterval: 0.3, heartbeatGrace: 3)
+        try await cluster.startManager()
+        try await cluster.startNode("big", extraArguments: ["--max-agents", "5000"])
+        try await cluster.waitForNode("big", status: .active)
+        let count = 2_600  // 2 parts: 2,000 and 600
+        let deployed = try await cluster.client.deploy(DeployRequest(agentType: "echo"), replicas: count)
+        try await eventually("all \(count) run", timeout: .seconds(60)) {
+            try await cluster.client.clusterStatus().agents["running"] == count
+        }
+
+        await cluster.killManager()
+        try await cluster.startManager()
+        try await eventually("the node reconnected with its whole list", timeout: .seconds(20)) {
+            try await cluster.client.events(limit: 1_000).contains { $0.kind == "node.reconnected" && $0.message.contains("with \(count) agents") }
+        }
+        // Past 10 heartbeats: at least one full list went out in parts as a heartbeat too.
+        try await Task.sleep(for: .seconds(4))
+        #expect(try await cluster.client.node(id: "big").status == .active)
+        #expect(try await cluster.client.clusterStatus().agents["running"] == count)
+        let bad = try await cluster.client.events(limit: 1_000).filter { ["node.down", "node.suspect", "agent.rescheduled", "agent.failed"].contains($0.kind) }
+        #expect(bad.isEmpty, "\(bad.map { "\($0.kind) \($0.message)" })")
+        var listed: [String: AgentRecord] = [:]
+        for agent in try await cluster.client.agents() { listed[agent.id] = agent }
+        for agent in deployed {
+            let now = listed[agent.id]
+            #expect(now?.generation == agent.generation && now?.nodeID == "big" && now?.restarts == 0, "\(agent.id): \(String(describing: now))")
+        }
+        let output = cluster.fullLogs
+        for refusal in ["too_many_agents", "unexpected_message", "hello_incomplete", "frame over the size limit"] {
+            #expect(!output.contains(refusal), "\(refusal) in the logs")
+        }
+    }
+
     @Test("a node that does not come back after a restart is still declared down once the reconnect window and the grace pass")
     func absentNodeStillGoesDown() async throws {
         let cluster = try TestCluster(heartbeatInterval: 0.3, heartbeatGrace: 1.5)

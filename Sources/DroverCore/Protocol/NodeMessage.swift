@@ -5,6 +5,7 @@ public enum NodeMessage: Sendable, Hashable {
     case hello(NodeProtocol.Hello)
     case welcome(NodeProtocol.Welcome)
     case heartbeat(NodeProtocol.Heartbeat)
+    case agentList(NodeProtocol.AgentList)
     case agentStart(NodeProtocol.AgentStart)
     case agentStop(NodeProtocol.AgentStop)
     case agentStatus(NodeProtocol.AgentStatusReport)
@@ -21,6 +22,7 @@ public enum NodeMessage: Sendable, Hashable {
         case .hello: return "hello"
         case .welcome: return "welcome"
         case .heartbeat: return "heartbeat"
+        case .agentList: return "agent.list"
         case .agentStart: return "agent.start"
         case .agentStop: return "agent.stop"
         case .agentStatus: return "agent.status"
@@ -59,6 +61,7 @@ extension NodeMessage: Codable {
         case "hello": self = .hello(try .init(from: decoder))
         case "welcome": self = .welcome(try .init(from: decoder))
         case "heartbeat": self = .heartbeat(try .init(from: decoder))
+        case "agent.list": self = .agentList(try .init(from: decoder))
         case "agent.start": self = .agentStart(try .init(from: decoder))
         case "agent.stop": self = .agentStop(try .init(from: decoder))
         case "agent.status": self = .agentStatus(try .init(from: decoder))
@@ -77,6 +80,7 @@ extension NodeMessage: Codable {
         case .hello(let payload): try payload.encode(to: encoder)
         case .welcome(let payload): try payload.encode(to: encoder)
         case .heartbeat(let payload): try payload.encode(to: encoder)
+        case .agentList(let payload): try payload.encode(to: encoder)
         case .agentStart(let payload): try payload.encode(to: encoder)
         case .agentStop(let payload): try payload.encode(to: encoder)
         case .agentStatus(let payload): try payload.encode(to: encoder)

@@ -40,12 +40,15 @@ public enum NodeProtocol {
         public var maxAgents: Int
         public var incarnation: String
         public var agents: [RunningAgent]
+        /// `true` when `agents` is only the first part of the list: the rest follows in
+        /// `agent.list` frames, the last one with `more: false` (see `AgentList`).
+        public var agentsMore: Bool?
 
         public init(
             protocolVersion: Int = NodeProtocol.version, nodeID: String, tenant: String, name: String,
             hostAddress: String, apiPort: Int, capabilities: [String], labels: [String: String],
             agentTypes: [AgentTypeInfo], resources: NodeResources, maxAgents: Int, incarnation: String,
-            agents: [RunningAgent]
+            agents: [RunningAgent], agentsMore: Bool? = nil
         ) {
             self.protocolVersion = protocolVersion
             self.nodeID = nodeID
@@ -60,10 +63,12 @@ public enum NodeProtocol {
             self.maxAgents = maxAgents
             self.incarnation = incarnation
             self.agents = agents
+            self.agentsMore = agentsMore
         }
 
         enum CodingKeys: String, CodingKey {
             case name, capabilities, labels, resources, incarnation, agents, tenant
+            case agentsMore = "agents_more"
             case protocolVersion = "protocol_version"
             case nodeID = "node_id"
             case hostAddress = "host_address"
@@ -102,10 +107,73 @@ public enum NodeProtocol {
         /// Every agent the node runs; absent when unchanged since the last list sent on this
         /// session (a node with 10,000 agents does not send them all every few seconds).
         public var agents: [RunningAgent]?
+        /// `true` when `agents` is only the first part of the list: the rest follows in
+        /// `agent.list` frames, the last one with `more: false` (see `AgentList`).
+        public var agentsMore: Bool?
 
-        public init(resources: NodeResources, agents: [RunningAgent]?) {
+        public init(resources: NodeResources, agents: [RunningAgent]?, agentsMore: Bool? = nil) {
             self.resources = resources
             self.agents = agents
+            self.agentsMore = agentsMore
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case resources, agents
+            case agentsMore = "agents_more"
+        }
+    }
+
+    /// A further part of the running-agent list a `hello` or `heartbeat` began: a node with
+    /// many agents (10,000 builtin ones is a normal node) sends its list in a few frames of
+    /// at most `AgentList.partSize` agents rather than one frame over the size limit.
+    public struct AgentList: Codable, Sendable, Hashable {
+        /// Agents per frame: about 200 KB of JSON with long ids, well under the 1 MiB frame limit.
+        public static let partSize = 2_000
+        /// The longest list a manager assembles for one node.
+        public static let maxAgents = 200_000
+
+        public var agents: [RunningAgent]
+        /// `false` on the last part.
+        public var more: Bool
+
+        public init(agents: [RunningAgent], more: Bool) {
+            self.agents = agents
+            self.more = more
+        }
+
+        /// `agents` cut for sending: the part that goes in the `hello` or `heartbeat` itself,
+        /// whether more follows, and the `agent.list` frames that follow it.
+        public static func split(_ agents: [RunningAgent], partSize: Int = partSize) -> (first: [RunningAgent], more: Bool, rest: [AgentList]) {
+            let size = max(1, partSize)
+            guard agents.count > size else { return (agents, false, []) }
+            var rest: [AgentList] = []
+            var start = size
+            while start < agents.count {
+                let end = min(start + size, agents.count)
+                rest.append(AgentList(agents: Array(agents[start..<end]), more: end < agents.count))
+                start = end
+            }
+            return (Array(agents[..<size]), true, rest)
+        }
+    }
+
+    /// A running-agent list being put back together from a `hello` or `heartbeat` and the
+    /// `agent.list` frames after it.
+    public struct AgentListAssembly: Sendable, Hashable {
+        public private(set) var agents: [RunningAgent]
+
+        public init(first: [RunningAgent]) {
+            agents = first
+        }
+
+        /// Adds one part; returns `true` once the list is whole. Throws when the list grows
+        /// past `AgentList.maxAgents`.
+        public mutating func add(_ part: AgentList) throws -> Bool {
+            guard agents.count + part.agents.count <= AgentList.maxAgents else {
+                throw NodeMessageError.malformed("the agent list is longer than \(AgentList.maxAgents) agents")
+            }
+            agents += part.agents
+            return !part.more
         }
     }
 

@@ -111,7 +111,7 @@ extension ClusterController {
             logger.info("agent message", metadata: ["node": "\(nodeID)", "agent": "\(message.agentID)", "payload": "\(message.payload)"])
         case .error(let error):
             logger.warning("node reported an error", metadata: ["node": "\(nodeID)", "code": "\(error.code)", "message": "\(error.message)"])
-        case .hello, .welcome, .agentStart, .agentStop, .taskRun, .drain:
+        case .hello, .welcome, .agentStart, .agentStop, .taskRun, .drain, .agentList:
             await sessions.send(.error(.init(code: "unexpected_message", message: "a node may not send '\(message.type)' here")), to: nodeID)
         }
     }

@@ -60,6 +60,8 @@ struct NodeGateway: Sendable {
                 try? await outbound.close(.normalClosure, reason: "session ended")
             }
             var nodeID: String?
+            // Lists a node sends in parts (a hello or heartbeat with agents_more) reach the controller whole.
+            var assembler = NodeFrameAssembler()
             do {
                 for try await frame in inbound.messages(maxSize: codec.maxFrameBytes) {
                     guard case .text(let text) = frame else {
@@ -75,15 +77,27 @@ struct NodeGateway: Sendable {
                         continue
                     }
                     if let nodeID {
-                        do {
-                            try await controller.handle(message, from: nodeID, sessionID: sessionID)
+                        let whole: NodeMessage
+                        do throws(NodeProtocol.ProtocolError) {
+                            guard let assembled = try assembler.frame(from: message) else { continue }
+                            whole = assembled
                         } catch {
-                            logger.error("handling a node frame failed", metadata: ["node": "\(nodeID)", "type": "\(message.type)", "error": "\(error)"])
+                            continuation.yield(.error(error))
+                            continue
+                        }
+                        do {
+                            try await controller.handle(whole, from: nodeID, sessionID: sessionID)
+                        } catch {
+                            logger.error("handling a node frame failed", metadata: ["node": "\(nodeID)", "type": "\(whole.type)", "error": "\(error)"])
                         }
                         continue
                     }
-                    guard case .hello(let hello) = message else {
-                        continuation.yield(.error(.init(code: "hello_required", message: "the first frame must be 'hello', got '\(message.type)'")))
+                    let hello: NodeProtocol.Hello
+                    do throws(NodeProtocol.ProtocolError) {
+                        guard let assembled = try assembler.hello(from: message) else { continue }
+                        hello = assembled
+                    } catch {
+                        continuation.yield(.error(error))
                         break
                     }
                     do {

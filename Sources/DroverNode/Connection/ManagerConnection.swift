@@ -156,14 +156,19 @@ struct ManagerConnection: Service {
     private func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, session: SessionState) async throws {
         var apiPort = configuration.apiPort
         if apiPort == 0 { apiPort = await boundPort.wait(timeout: .seconds(2)) ?? 0 }
+        // A long list of running agents goes in parts: the first in the hello, the rest in agent.list frames.
+        let (agents, more, rest) = NodeProtocol.AgentList.split(await supervisor.runningAgents())
         let hello = NodeProtocol.Hello(
             nodeID: configuration.nodeID, tenant: configuration.tenant, name: configuration.effectiveName,
             hostAddress: configuration.hostAddress, apiPort: apiPort, capabilities: configuration.capabilities,
             labels: configuration.labels, agentTypes: configuration.catalog.agentTypes,
             resources: SystemResources.current(capacity: configuration.capacity), maxAgents: configuration.maxAgents,
-            incarnation: incarnation, agents: await supervisor.runningAgents()
+            incarnation: incarnation, agents: agents, agentsMore: more ? true : nil
         )
         try await outbound.write(.text(codec.encode(.hello(hello))))
+        for part in rest {
+            try await outbound.write(.text(codec.encode(.agentList(part))))
+        }
         let (frames, continuation) = AsyncStream.makeStream(of: NodeMessage.self)
         defer { continuation.finish() }
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -225,7 +230,7 @@ struct ManagerConnection: Service {
                 await supervisor.submit(run)
             case .drain(let drain):
                 logger.notice("the manager is draining this node: it places no new agents here", metadata: ["reason": "\(drain.reason)"])
-            case .hello, .heartbeat, .agentStatus, .agentCheckpoint, .taskResult, .message:
+            case .hello, .heartbeat, .agentList, .agentStatus, .agentCheckpoint, .taskResult, .message:
                 logger.debug("unexpected frame from the manager skipped", metadata: ["type": "\(message.type)"])
             }
         }
@@ -257,8 +262,15 @@ struct ManagerConnection: Service {
             beats += 1
             let changed = current != lastSent || beats % 10 == 0
             if changed { lastSent = current }
-            let beat = NodeProtocol.Heartbeat(resources: SystemResources.current(capacity: configuration.capacity), agents: changed ? running : nil)
-            outbox.sendIfConnected(.heartbeat(beat))
+            let resources = SystemResources.current(capacity: configuration.capacity)
+            guard changed else {
+                outbox.sendIfConnected([.heartbeat(NodeProtocol.Heartbeat(resources: resources, agents: nil))])
+                continue
+            }
+            // A long list goes in parts, one after the other with nothing between them.
+            let (agents, more, rest) = NodeProtocol.AgentList.split(running)
+            let beat = NodeProtocol.Heartbeat(resources: resources, agents: agents, agentsMore: more ? true : nil)
+            outbox.sendIfConnected([.heartbeat(beat)] + rest.map(NodeMessage.agentList))
         }
     }
 

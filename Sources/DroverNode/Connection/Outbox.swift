@@ -53,10 +53,12 @@ final class Outbox: @unchecked Sendable {
         }
     }
 
-    /// Sends a frame only if a session is registered (heartbeats).
-    func sendIfConnected(_ message: NodeMessage) {
+    /// Sends frames, in order and with no other frame between them, only if a session is
+    /// registered (a heartbeat, and the parts of its agent list).
+    func sendIfConnected(_ messages: [NodeMessage]) {
         lock.withLock {
-            if let session { handOver(message, to: session) }
+            guard let session else { return }
+            for message in messages { handOver(message, to: session) }
         }
     }
 
