@@ -143,14 +143,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
-            name: "drover-bench-roundtrip",
+            name: "drover-bench-dispatch",
             dependencies: ["DroverTestSupport", "DroverClient", "DroverCore"],
-            path: "Benchmarks/RoundTripBenchmark",
+            path: "Benchmarks/DispatchBenchmark",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "drover-bench-fleet",
-            dependencies: ["DroverTestSupport", "DroverClient", "DroverCore"],
+            dependencies: [
+                "DroverTestSupport", "DroverClient", "DroverCore",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Benchmarks/FleetBenchmark",
             swiftSettings: swiftSettings
         ),

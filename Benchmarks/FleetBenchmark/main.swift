@@ -1,11 +1,13 @@
 // The manager's live path at fleet scale, through the REST API: single deploys by many clients,
 // bulk deploys with `replicas`, paged lists and status under a large fleet, idle CPU, restart to
-// ready, and the failover of one node's agents. Real processes on loopback: the built `drover`
-// manager (SQLite) and `--nodes` real `drover node` processes hosting builtin `echo` agents.
+// ready, and the failover of one node's agents. The built `drover` manager runs as a real
+// process (SQLite, its default heartbeat of 5 s and grace of 15 s); `--nodes` nodes are
+// simulated in this process, each with its own WebSocket speaking the node protocol
+// (`SimulatedNode`), so that the figures are the manager's and not those of agent processes.
 // Not a test: it prints figures.
 //
 //   swift build -c release --product drover --product drover-bench-fleet
-//   .build/release/drover-bench-fleet [--nodes 10] [--single 20000] [--bulk 80000] [--clients 32]
+//   .build/release/drover-bench-fleet [--nodes 1000] [--single 100000] [--bulk 100000] [--clients 32] [--failover 10000]
 import DroverClient
 import DroverCore
 import DroverTestSupport
@@ -18,10 +20,11 @@ func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
-var nodeCount = 10
-var singleCount = 20_000
-var bulkCount = 80_000
+var nodeCount = 1_000
+var singleCount = 100_000
+var bulkCount = 100_000
 var clientCount = 32
+var failoverCount = 10_000
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let flag = arguments.next() {
     let value = Int(arguments.next() ?? "") ?? -1
@@ -30,27 +33,36 @@ while let flag = arguments.next() {
     case "--single" where value >= 0: singleCount = value
     case "--bulk" where value >= 0: bulkCount = value
     case "--clients" where value > 0: clientCount = value
+    case "--failover" where value >= 0: failoverCount = value
     default:
-        say("usage: drover-bench-fleet [--nodes 10] [--single 20000] [--bulk 80000] [--clients 32]")
+        say("usage: drover-bench-fleet [--nodes 1000] [--single 100000] [--bulk 100000] [--clients 32] [--failover 10000]")
         exit(2)
     }
 }
 
 let total = singleCount + bulkCount
-let perNode = (total * 3) / (2 * nodeCount) + 100
-let cluster = try TestCluster(heartbeatInterval: 2, heartbeatGrace: 6)
+// Room for everything with half as much again to spare, so failover always has somewhere to go.
+let perNode = ((total + failoverCount) * 3) / (2 * nodeCount) + 100
+let cluster = try TestCluster(heartbeatInterval: 5, heartbeatGrace: 15)
 // The manager's defaults where the test clusters shorten them (a reconciliation pass a second).
 cluster.managerArguments = ["--rate-limit", "0", "--reconcile-interval", "1"]
 let manager = try await cluster.startManager()
-for index in 0..<nodeCount { try await cluster.startNode("fleet-\(index)", extraArguments: ["--max-agents", "\(perNode)"]) }
-for index in 0..<nodeCount { try await cluster.waitForNode("fleet-\(index)", status: .active, timeout: .seconds(60)) }
+let simulated = (0..<nodeCount).map { SimulatedNode(id: "sim-\($0)", managerURL: cluster.managerURL, token: cluster.token, maxAgents: perNode) }
+// The node that dies in the failover stage: it takes its share, then `--failover` agents of 0.001 CPU
+// each placed `resource_optimal` (best fit), which fill it first as it has the least CPU (just enough for them).
+let victimCPU = Double(failoverCount) / 1_000 + 0.5
+let victim = SimulatedNode(id: "sim-victim", managerURL: cluster.managerURL, token: cluster.token, maxAgents: perNode + failoverCount, cpu: victimCPU)
+let nodeTasks = (simulated + [victim]).map { node in Task { await node.run() } }
 let client = cluster.client
-say("fleet: \(nodeCount) nodes (max \(perNode) agents each), \(clientCount) REST clients, builtin echo agents, one manager (SQLite), release build")
+try await eventually("every simulated node registered", timeout: .seconds(120), every: .milliseconds(500)) {
+    (try await client.clusterStatus().nodes["active"] ?? 0) == nodeCount + 1
+}
+say("fleet: \(nodeCount + 1) simulated nodes over real WebSockets (max \(perNode) agents each), \(clientCount) REST clients, builtin echo agents, one manager (SQLite, heartbeat 5 s), release build")
 
 // Processes are stopped on the way out, also when a stage fails.
 do {
-    // 1. Single deploys, in steps of a fifth of the total.
-    let step = max(1, singleCount / 5)
+    // 1. Single deploys, in steps of 10,000 (a fifth of the total when that is less).
+    let step = max(1, min(10_000, singleCount / 5))
     say("\nsingle deploys (POST /api/v1/cluster/agents/deploy, one agent per call):")
     say("agents placed        deploys/s   p50 ms   p99 ms   manager RSS MB")
     var placed = 0
@@ -81,8 +93,8 @@ do {
             percentile(latencies, 0.99), try residentMiB(manager.pid)
         ))
         placed += count
+        if placed == count || placed == singleCount { try await measureReads(label: "\(placed) agents") }
     }
-    try await measureReads(label: "\(placed) agents")
 
     // 2. Bulk deploys with replicas (10,000 per call at most).
     if bulkCount > 0 {
@@ -115,7 +127,7 @@ do {
     let cpuBefore = try cpuSeconds(manager.pid)
     try await Task.sleep(for: .seconds(30))
     let idle = (try cpuSeconds(manager.pid) - cpuBefore) / 30
-    say(String(format: "manager CPU while idle for 30 s with %d agents on %d heartbeating nodes: %.1f%% of one core", placed, nodeCount, idle * 100))
+    say(String(format: "manager CPU while idle for 30 s with %d agents on %d heartbeating nodes: %.1f%% of one core", placed, nodeCount + 1, idle * 100))
 
     // 4. Restart to ready: kill -9, start again, time until a deploy is answered.
     await cluster.killManager()
@@ -124,35 +136,47 @@ do {
     let answering = ContinuousClock.now - restartStarted
     try await eventually("every node back", timeout: .seconds(120), every: .milliseconds(100)) {
         let placeable = (try? await client.deployDryRun(DeployRequest(agentType: "echo"))) != nil
-        let nodes = try await client.nodes()
-        return placeable && nodes.allSatisfy { $0.status == .active }
+        return placeable && (simulated + [victim]).allSatisfy(\.isConnected)
     }
     say(String(
         format: "restart with %d agents (kill -9, start): API answers after %.2f s; every node back and a deploy placeable after %.2f s",
         placed, milliseconds(answering) / 1_000, milliseconds(ContinuousClock.now - restartStarted) / 1_000
     ))
 
-    // 5. Failover: one node goes silent; time until all its agents run elsewhere.
-    let victim = "fleet-0"
-    let onVictim = try await countAgents(on: victim)
-    await cluster.stopNode(victim, signal: SIGKILL)
-    let killedAt = ContinuousClock.now
-    try await cluster.waitForNode(victim, status: .down, timeout: .seconds(60))
-    let downAt = ContinuousClock.now
-    try await eventually("the agents of \(victim) run elsewhere", timeout: .seconds(600), every: .milliseconds(500)) {
-        let left = try await countAgents(on: victim)
-        let running = try await client.clusterStatus().agents["running"] ?? 0
-        return left == 0 && running >= placed
+    // 5. Failover: `--failover` agents packed onto one node; it dies; time until all of its agents run elsewhere.
+    if failoverCount > 0 {
+        let pinned = DeployRequest(agentType: "echo", deploymentStrategy: .resourceOptimal, resourceRequirements: ResourceSpec(cpu: 0.001))
+        var remaining = failoverCount
+        while remaining > 0 {
+            let count = min(10_000, remaining)
+            _ = try await client.deploy(pinned, replicas: count)
+            remaining -= count
+        }
+        placed += failoverCount
+        try await eventually("the pinned agents run", timeout: .seconds(600), every: .milliseconds(500)) {
+            (try await client.clusterStatus().agents["running"] ?? 0) >= placed
+        }
+        let onVictim = try await countAgents(on: victim.id)
+        victim.silence()
+        let killedAt = ContinuousClock.now
+        try await cluster.waitForNode(victim.id, status: .down, timeout: .seconds(120))
+        let downAt = ContinuousClock.now
+        try await eventually("the agents of \(victim.id) run elsewhere", timeout: .seconds(600), every: .milliseconds(250)) {
+            let left = try await countAgents(on: victim.id)
+            let running = try await client.clusterStatus().agents["running"] ?? 0
+            return left == 0 && running >= placed
+        }
+        say(String(
+            format: "failover: the %d agents of a node that died: node declared down after %.1f s (grace 15 s), all running elsewhere %.1f s after that",
+            onVictim, milliseconds(downAt - killedAt) / 1_000, milliseconds(ContinuousClock.now - downAt) / 1_000
+        ))
     }
-    say(String(
-        format: "failover: %d agents of a killed node declared down after %.1f s, all running elsewhere %.1f s after that",
-        onVictim, milliseconds(downAt - killedAt) / 1_000, milliseconds(ContinuousClock.now - downAt) / 1_000
-    ))
 } catch {
     say("benchmark failed: \(error)")
     await cluster.stopAll()
     exit(1)
 }
+for task in nodeTasks { task.cancel() }
 await cluster.stopAll()
 
 /// p50/p99 of a list page and of status, 200 calls each.

@@ -33,6 +33,8 @@ public final class ClusterController: Sendable {
     /// When the last full reconciliation pass ran, and the agents to look at again.
     private let reconcileState = Mutex(ReconcileState())
     let reconciler: Mutex<Reconciler>
+    /// The placement index single deploys use from one call to the next (see `KeptPlacementIndex`).
+    let keptIndex: KeptPlacementIndex
     /// When each `agent.start` / `agent.stop` was last sent, so a tick does not repeat it at once.
     private let sentCommands = Mutex(RecentCommands(window: 5))
     /// Tasks sent to nodes and not answered yet, as stored when sent (by `dispatchKey`), so a
@@ -63,6 +65,7 @@ public final class ClusterController: Sendable {
         let failures = metrics.storeWriteFailures
         storeHealth.onFailure { failures.increment() }
         self.reconciler = Mutex(Reconciler(scheduler: Scheduler(cpuOvercommit: configuration.cpuOvercommit), maxFailovers: configuration.maxFailovers))
+        self.keptIndex = KeptPlacementIndex(cpuOvercommit: configuration.cpuOvercommit)
     }
 
     var liveness: NodeLiveness {
@@ -269,11 +272,21 @@ public final class ClusterController: Sendable {
     /// reserved there; the record is written after the lock is let go, so deploys arriving
     /// together are committed together (group commit), and answered once stored.
     func place(_ agent: AgentRecord, dryRun: Bool = false, queueIfBusy: Bool = false) async throws -> AgentRecord {
-        let connected = await sessions.connected
+        let connected = await sessions.connectedSnapshot
         let decided: AgentRecord = try await planLock.withLock {
+            let request = PlacementRequest(agent: agent)
+            // The kept index answers most deploys in a few heap operations (round-robin keeps its
+            // cursor in the scheduler, and a dry run must not count its answer).
+            if !dryRun, request.strategy != .roundRobin, let nodeID = keptIndex.place(request, model: model, connected: connected) {
+                var placed = agent
+                placed.nodeID = nodeID
+                placed.generation = 1
+                model.reserve([placed], countedByIndex: true)
+                return placed
+            }
             // Only nodes the agent's tenant may use are weighed, so a refusal never counts other tenants' nodes.
-            let candidates = model.candidates(connected: connected).filter { $0.tenant == agent.tenant || $0.shared }
-            let decision = reconciler.withLock { $0.scheduler.place(PlacementRequest(agent: agent), on: candidates) }
+            let candidates = model.candidates(connected: connected.nodes).filter { $0.tenant == agent.tenant || $0.shared }
+            let decision = reconciler.withLock { $0.scheduler.place(request, on: candidates) }
             switch decision {
             case .unplaceable(let failure):
                 guard queueIfBusy, !dryRun, failure.isTransient else {

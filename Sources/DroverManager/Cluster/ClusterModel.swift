@@ -82,21 +82,35 @@ final class ClusterModel: Sendable {
 
     /// Counts placed-but-not-yet-stored agents against their nodes' room, so placements decided
     /// while their records are being written do not take the same room twice.
-    func reserve(_ agents: [AgentRecord]) {
-        state.withLock { state in for agent in agents { state.addUsage(agent) } }
+    ///
+    /// `countedByIndex`: the kept `PlacementIndex` made these placements and counted them
+    /// itself, so it stays valid (the placement epoch is not bumped).
+    func reserve(_ agents: [AgentRecord], countedByIndex: Bool = false) {
+        state.withLock { state in
+            for agent in agents { state.addUsage(agent) }
+            if !countedByIndex { state.placementEpoch &+= 1 }
+        }
     }
 
     /// Gives back reservations whose records were not stored.
     func release(_ agents: [AgentRecord]) {
-        state.withLock { state in for agent in agents { state.removeUsage(agent) } }
+        state.withLock { state in
+            for agent in agents { state.removeUsage(agent) }
+            state.placementEpoch &+= 1
+        }
     }
+
+    /// Changes whenever what `candidates` returns changes other than by reservations a
+    /// `PlacementIndex` counted itself: an index built at this epoch is still exact.
+    var placementEpoch: UInt64 { state.withLock { $0.placementEpoch } }
 
     /// Turns stored reservations into agents.
     func commit(_ agents: [AgentRecord]) {
         state.withLock { state in
             for agent in agents {
+                // The reservation's room becomes the agent's: nothing placement sees changes.
                 state.removeUsage(agent)
-                state.put(agent)
+                state.put(agent, countsAsPlacementChange: false)
             }
         }
     }

@@ -34,14 +34,22 @@ struct ClusterModelState {
     /// Each node as a placement candidate with no agents (`connected` means "speaks WebSocket").
     var candidateBase: [String: PlacementCandidate] = [:]
     var sortedNodeIDs: [String] = []
+    /// Bumped whenever the candidates placement sees change in a way a kept `PlacementIndex`
+    /// cannot know: a node's placement attributes, or the room agents take, except for
+    /// reservations the index made itself (see `ClusterModel.reserve(_:countedByIndex:)`).
+    var placementEpoch: UInt64 = 0
 
-    mutating func put(_ agent: AgentRecord) {
-        if let old = agents.updateValue(agent, forKey: agent.id) {
+    /// With `countsAsPlacementChange: false` the caller knows the room the agent takes was
+    /// counted already (a reservation turning into the stored agent).
+    mutating func put(_ agent: AgentRecord, countsAsPlacementChange: Bool = true) {
+        let old = agents.updateValue(agent, forKey: agent.id)
+        if let old {
             unindex(old)
             if AgentOrderKey(old) != AgentOrderKey(agent) || old.tenant != agent.tenant { unorder(old) }
         }
         index(agent)
         changedAgents.insert(agent.id)
+        if countsAsPlacementChange, Self.room(old) != Self.room(agent) { placementEpoch &+= 1 }
     }
 
     mutating func removeAgent(id: String) {
@@ -49,6 +57,19 @@ struct ClusterModelState {
         unindex(old)
         unorder(old)
         changedAgents.insert(id)
+        if Self.room(old) != nil { placementEpoch &+= 1 }
+    }
+
+    /// What an agent counts against its node's room (`addUsage`), or `nil` when nothing.
+    private static func room(_ agent: AgentRecord?) -> AgentRoom? {
+        guard let agent, agent.desiredState == .running, let nodeID = agent.nodeID else { return nil }
+        return AgentRoom(nodeID: nodeID, resources: agent.resources, labels: agent.labels)
+    }
+
+    private struct AgentRoom: Equatable {
+        var nodeID: String
+        var resources: ResourceSpec
+        var labels: [String: String]
     }
 
     private mutating func unorder(_ agent: AgentRecord) {
@@ -67,7 +88,8 @@ struct ClusterModelState {
                 agentTypes: Set(node.agentTypes.map(\.name)), capabilities: Set(node.capabilities), labels: node.labels,
                 capacity: node.resources.capacity, maxAgents: node.maxAgents, shared: node.isShared
             )
-            sortedNodeIDs = nodes.keys.sorted()
+            if old == nil { sortedNodeIDs = nodes.keys.sorted() }
+            placementEpoch &+= 1
         }
     }
 
@@ -76,6 +98,7 @@ struct ClusterModelState {
         candidateBase[id] = nil
         sortedNodeIDs = nodes.keys.sorted()
         changedNodes.insert(id)
+        placementEpoch &+= 1
     }
 
     private mutating func index(_ agent: AgentRecord) {

@@ -26,6 +26,18 @@ actor NodeSessions {
     private var reportedBy: [String: Set<String>] = [:]
     /// Agents whose reported copies changed since reconciliation last looked (`takeChanged`).
     private var changedAgents: Set<String> = []
+    /// The nodes with a session, kept as sessions open and end (read on every placement), and a
+    /// counter bumped when it changes.
+    private(set) var connected: Set<String> = []
+    private(set) var connectedVersion: UInt64 = 0
+
+    private func markConnected(_ nodeID: String, _ isConnected: Bool) {
+        let changed = isConnected ? connected.insert(nodeID).inserted : connected.remove(nodeID) != nil
+        if changed { connectedVersion &+= 1 }
+    }
+
+    /// The connected nodes and the version of that set, read together.
+    var connectedSnapshot: (nodes: Set<String>, version: UInt64) { (connected, connectedVersion) }
 
     /// Records a new session for `nodeID`, closing the one it replaces.
     func open(
@@ -37,6 +49,7 @@ actor NodeSessions {
         }
         let previous = sessions[nodeID]?.reported ?? [:]
         sessions[nodeID] = Session(id: sessionID, outbound: outbound, credential: credential, lastSeen: now, reported: Self.byAgent(reported))
+        markConnected(nodeID, true)
         heardAt[nodeID] = now
         reindex(nodeID, from: previous, to: sessions[nodeID]?.reported ?? [:], all: true)
     }
@@ -47,6 +60,7 @@ actor NodeSessions {
         guard let session = sessions[nodeID], session.id == sessionID else { return false }
         session.outbound.finish()
         sessions[nodeID] = nil
+        markConnected(nodeID, false)
         reindex(nodeID, from: session.reported, to: [:], all: true)
         return true
     }
@@ -55,6 +69,7 @@ actor NodeSessions {
     func disconnect(nodeID: String) {
         guard let session = sessions.removeValue(forKey: nodeID) else { return }
         session.outbound.finish()
+        markConnected(nodeID, false)
         reindex(nodeID, from: session.reported, to: [:], all: true)
     }
 
@@ -165,8 +180,6 @@ actor NodeSessions {
     func isDispatched(agentID: String, taskID: String, nodeID: String) -> Bool {
         sessions[nodeID]?.dispatched.contains(NodeProtocol.deliveryKey(agentID: agentID, taskID: taskID)) ?? false
     }
-
-    var connected: Set<String> { Set(sessions.keys) }
 
     /// What every connected node reports, as lists (a copy of everything: for full passes).
     var reported: [String: [NodeProtocol.RunningAgent]] { sessions.mapValues { Array($0.reported.values) } }
