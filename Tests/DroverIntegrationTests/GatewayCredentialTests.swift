@@ -102,10 +102,11 @@ struct GatewayCredentialTests {
         #expect(revokedFrames.first?.contains("hello_refused") == true)
         #expect(revokedFrames.first?.contains("no longer valid") == true)
 
-        let join = try await admin.createJoinToken(JoinTokenCreateRequest(tenant: "acme", ttlSeconds: 1))
+        // 3 s: long enough for the upgrade to get in on a busy machine (a 1 s token sometimes expired first).
+        let join = try await admin.createJoinToken(JoinTokenCreateRequest(tenant: "acme", ttlSeconds: 3))
         let expiredFrames = try await Self.helloAfter(cluster, token: join.token, nodeID: "late-2", tenant: "acme") {
             // The token's time runs out while the socket is open.
-            try await Task.sleep(for: .milliseconds(1_300))
+            try await Task.sleep(for: .milliseconds(3_300))
         }
         #expect(GatewayGarbageTests.types(expiredFrames) == ["error"], "\(expiredFrames)")
         #expect(expiredFrames.first?.contains("hello_refused") == true)

@@ -25,6 +25,14 @@ struct CredentialTests {
         }
     }
 
+    @Test("hex and SHA-256 hex: lowercase, two digits a byte, the standard digest")
+    func hexDigits() {
+        #expect(Secrets.hex([0x00, 0x0f, 0xa5, 0xff, 0x10]) == "000fa5ff10")
+        #expect(Secrets.hex([]) == "")
+        #expect(Secrets.sha256Hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(Secrets.bytes(fromHex: Secrets.hex([1, 2, 254])) == [1, 2, 254])
+    }
+
     @Test("bearer headers: scheme is case-insensitive, empty and oversized credentials are refused")
     func bearer() {
         #expect(Authenticator.bearerToken("Bearer abc") == "abc")

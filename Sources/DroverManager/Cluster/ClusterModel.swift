@@ -18,9 +18,12 @@ final class ClusterModel: Sendable {
         let model = ClusterModel()
         let nodes = try await store.nodes()
         let agents = try await store.agents()
+        // In list order, so that each key goes at the end of the order (the store's order is by
+        // the exact creation time, the list's by the millisecond it was stored with).
+        let ordered = agents.map { (AgentOrderKey($0), $0) }.sorted { $0.0 < $1.0 }.map(\.1)
         model.state.withLock { state in
             for node in nodes { state.put(node) }
-            for agent in agents { state.put(agent) }
+            for agent in ordered { state.put(agent) }
         }
         return model
     }
