@@ -7,8 +7,8 @@ import Synchronization
 
 /// A node simulated inside the benchmark process: its own WebSocket to the manager, speaking the
 /// node protocol as `drover node` does — `hello` with what it runs (in parts when long),
-/// heartbeats at the interval `welcome` gives with the agent list when it changed and on every
-/// 10th beat, `agent.start`/`agent.stop` answered with `agent.status`, `task.run` answered with
+/// heartbeats at the interval `welcome` gives with the agent list when it changed (its digest
+/// otherwise, and the list again when the manager asks), `agent.start`/`agent.stop` answered with `agent.status`, `task.run` answered with
 /// its input as output — and redialling when the connection ends. It runs no agent code, so a
 /// thousand of them cost the machine little: what the benchmark measures is the manager.
 final class SimulatedNode: Sendable {
@@ -24,6 +24,8 @@ final class SimulatedNode: Sendable {
         /// Bumped on every change of `running`: a heartbeat carries the list when it moved.
         var version = 0
         var interval: Duration?
+        /// The manager asked for the whole list (`agent.list.request`).
+        var listRequested = false
         var session: AsyncStream<NodeMessage>.Continuation?
         var silenced = false
     }
@@ -125,6 +127,8 @@ final class SimulatedNode: Sendable {
                 state.running[stop.agentID] = nil
                 state.version += 1
                 state.session?.yield(.agentStatus(.init(agentID: stop.agentID, generation: copy.generation, status: .stopped)))
+            case .agentListRequest:
+                state.listRequested = true
             case .taskRun(let run):
                 let ok = state.running[run.agentID]?.generation == run.generation
                 state.session?.yield(.taskResult(.init(
@@ -144,16 +148,16 @@ final class SimulatedNode: Sendable {
         let interval = state.withLock { $0.interval } ?? .seconds(5)
         try await Task.sleep(for: interval * Double.random(in: 0...1))
         var sentVersion = -1
-        var beats = 0
         while true {
-            beats += 1
             state.withLock { state in
                 let resources = hello.resources
-                guard state.version != sentVersion || beats % 10 == 0 else {
-                    state.session?.yield(.heartbeat(.init(resources: resources, agents: nil)))
+                guard state.version != sentVersion || state.listRequested else {
+                    let digest = NodeProtocol.RunningAgent.digest(state.running.values)
+                    state.session?.yield(.heartbeat(.init(resources: resources, agents: nil, agentsDigest: digest)))
                     return
                 }
                 sentVersion = state.version
+                state.listRequested = false
                 let (first, more, rest) = NodeProtocol.AgentList.split(Array(state.running.values))
                 state.session?.yield(.heartbeat(.init(resources: resources, agents: first, agentsMore: more ? true : nil)))
                 for part in rest { state.session?.yield(.agentList(part)) }

@@ -85,6 +85,29 @@ struct AgentListPartsTests {
         #expect(try assembler.frame(from: plain) == plain)
     }
 
+    @Test("the digest: the same for the same agents in any order; any change of id, generation, status or restarts changes it")
+    func digest() {
+        let agents = Self.running(50)
+        let digest = NodeProtocol.RunningAgent.digest(agents)
+        #expect(digest.hasPrefix("50-"))
+        #expect(NodeProtocol.RunningAgent.digest(agents.reversed()) == digest)
+        #expect(NodeProtocol.RunningAgent.digest(agents.shuffled()) == digest)
+        #expect(NodeProtocol.RunningAgent.digest([]) == NodeProtocol.RunningAgent.digest([]))
+        var changes: Set<String> = [digest]
+        for change in 0..<5 {
+            var other = agents
+            switch change {
+            case 0: other[7].generation += 1
+            case 1: other[7].status = .failed
+            case 2: other[7].restarts += 1
+            case 3: other[7].agentID += "x"
+            default: other.removeLast()
+            }
+            changes.insert(NodeProtocol.RunningAgent.digest(other))
+        }
+        #expect(changes.count == 6, "every change gives another digest")
+    }
+
     @Test("a list longer than the limit is refused, and the next list starts afresh")
     func overTheLimit() throws {
         var assembler = NodeFrameAssembler()

@@ -18,6 +18,8 @@ struct NodeMessageCodecTests {
         .heartbeat(.init(resources: .init(capacity: .init(cpu: 2)), agents: nil)),
         .heartbeat(.init(resources: .init(capacity: .init(cpu: 2)), agents: [.init(agentID: "a1", generation: 1, status: .running)], agentsMore: true)),
         .agentList(.init(agents: [.init(agentID: "a2", generation: 4, status: .starting, restarts: 2)], more: false)),
+        .heartbeat(.init(resources: .init(capacity: .init(cpu: 2)), agents: nil, agentsDigest: "2-8c3a4f")),
+        .agentListRequest(.init(reason: "digest mismatch")),
         .agentStart(.init(agentID: "a1", agentType: "counter", generation: 3, config: ["x": [1, 2.5, "s", true, nil]], state: ["count": 7])),
         .agentStop(.init(agentID: "a1", generation: 3, reason: "undeployed")),
         .agentStatus(.init(agentID: "a1", generation: 3, status: .failed, restarts: 5, error: "exit 1")),

@@ -110,6 +110,23 @@ struct GatewayGarbageTests {
         #expect(cluster.manager?.isRunning == true)
     }
 
+    @Test("a heartbeat whose agent digest does not match gets agent.list.request; a matching one and a whole list get nothing")
+    func digestMismatchAsksForTheList() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startManager()
+        let codec = NodeMessageCodec()
+        let resources = NodeResources(capacity: .init(cpu: 1, memoryMB: 512))
+        let empty = NodeProtocol.RunningAgent.digest([])
+        let stray = NodeProtocol.RunningAgent.digest([.init(agentID: "agt-stray", generation: 1, status: .running)])
+        let frames = try await Self.exchange(cluster, token: cluster.token, frames: [
+            try codec.encode(Self.hello("digest")),
+            try codec.encode(.heartbeat(.init(resources: resources, agents: nil, agentsDigest: empty))),
+            try codec.encode(.heartbeat(.init(resources: resources, agents: nil, agentsDigest: stray))),
+            try codec.encode(.heartbeat(.init(resources: resources, agents: []))),
+        ])
+        #expect(Self.types(frames) == ["welcome", "agent.list.request"], "\(frames)")
+    }
+
     @Test("a replayed hello changes nothing: a second one in a session is refused, and another tenant's credential cannot take the node over")
     func replayedHello() async throws {
         let cluster = try TestCluster()

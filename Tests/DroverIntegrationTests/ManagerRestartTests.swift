@@ -74,15 +74,19 @@ struct ManagerRestartTests {
         try await eventually("the node reconnected with its whole list", timeout: .seconds(20)) {
             try await cluster.client.events(limit: 1_000).contains { $0.kind == "node.reconnected" && $0.message.contains("with \(count) agents") }
         }
-        // Past 10 heartbeats: at least one full list went out in parts as a heartbeat too.
-        try await Task.sleep(for: .seconds(4))
+        // Five undeployed: the node's list changes, and its next heartbeat carries it whole, in parts.
+        for agent in deployed.suffix(5) { _ = try await cluster.client.undeploy(id: agent.id) }
+        try await eventually("the five are gone", timeout: .seconds(20)) {
+            try await cluster.client.clusterStatus().agents["running"] == count - 5
+        }
+        try await Task.sleep(for: .seconds(2))
         #expect(try await cluster.client.node(id: "big").status == .active)
-        #expect(try await cluster.client.clusterStatus().agents["running"] == count)
+        #expect(try await cluster.client.clusterStatus().agents["running"] == count - 5)
         let bad = try await cluster.client.events(limit: 1_000).filter { ["node.down", "node.suspect", "agent.rescheduled", "agent.failed"].contains($0.kind) }
         #expect(bad.isEmpty, "\(bad.map { "\($0.kind) \($0.message)" })")
         var listed: [String: AgentRecord] = [:]
         for agent in try await cluster.client.agents() { listed[agent.id] = agent }
-        for agent in deployed {
+        for agent in deployed.dropLast(5) {
             let now = listed[agent.id]
             #expect(now?.generation == agent.generation && now?.nodeID == "big" && now?.restarts == 0, "\(agent.id): \(String(describing: now))")
         }

@@ -6,6 +6,7 @@ public enum NodeMessage: Sendable, Hashable {
     case welcome(NodeProtocol.Welcome)
     case heartbeat(NodeProtocol.Heartbeat)
     case agentList(NodeProtocol.AgentList)
+    case agentListRequest(NodeProtocol.AgentListRequest)
     case agentStart(NodeProtocol.AgentStart)
     case agentStop(NodeProtocol.AgentStop)
     case agentStatus(NodeProtocol.AgentStatusReport)
@@ -23,6 +24,7 @@ public enum NodeMessage: Sendable, Hashable {
         case .welcome: return "welcome"
         case .heartbeat: return "heartbeat"
         case .agentList: return "agent.list"
+        case .agentListRequest: return "agent.list.request"
         case .agentStart: return "agent.start"
         case .agentStop: return "agent.stop"
         case .agentStatus: return "agent.status"
@@ -62,6 +64,7 @@ extension NodeMessage: Codable {
         case "welcome": self = .welcome(try .init(from: decoder))
         case "heartbeat": self = .heartbeat(try .init(from: decoder))
         case "agent.list": self = .agentList(try .init(from: decoder))
+        case "agent.list.request": self = .agentListRequest(try .init(from: decoder))
         case "agent.start": self = .agentStart(try .init(from: decoder))
         case "agent.stop": self = .agentStop(try .init(from: decoder))
         case "agent.status": self = .agentStatus(try .init(from: decoder))
@@ -81,6 +84,7 @@ extension NodeMessage: Codable {
         case .welcome(let payload): try payload.encode(to: encoder)
         case .heartbeat(let payload): try payload.encode(to: encoder)
         case .agentList(let payload): try payload.encode(to: encoder)
+        case .agentListRequest(let payload): try payload.encode(to: encoder)
         case .agentStart(let payload): try payload.encode(to: encoder)
         case .agentStop(let payload): try payload.encode(to: encoder)
         case .agentStatus(let payload): try payload.encode(to: encoder)

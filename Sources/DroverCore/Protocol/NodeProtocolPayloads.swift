@@ -7,6 +7,21 @@ public enum NodeProtocol {
 
     /// An agent a node is running, with the generation it was given.
     public struct RunningAgent: Codable, Sendable, Hashable {
+        /// A short fingerprint of a list of running agents, the same whatever their order:
+        /// how many, and a 64-bit FNV-1a hash of each one's id, generation, status and restarts
+        /// (sorted by id). Node and manager compute it alike.
+        public static func digest(_ agents: some Sequence<RunningAgent>) -> String {
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            var count = 0
+            for agent in agents.sorted(by: { $0.agentID < $1.agentID }) {
+                count += 1
+                for byte in "\(agent.agentID)|\(agent.generation)|\(agent.status.rawValue)|\(agent.restarts)\n".utf8 {
+                    hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+                }
+            }
+            return "\(count)-" + String(hash, radix: 16)
+        }
+
         public var agentID: String
         public var generation: Int
         public var status: AgentStatus
@@ -110,16 +125,32 @@ public enum NodeProtocol {
         /// `true` when `agents` is only the first part of the list: the rest follows in
         /// `agent.list` frames, the last one with `more: false` (see `AgentList`).
         public var agentsMore: Bool?
+        /// When `agents` is absent: `RunningAgent.digest` of the list the node runs, so the
+        /// manager can tell that what it holds is still right without being sent the list
+        /// (and sends `agent.list.request` when it is not).
+        public var agentsDigest: String?
 
-        public init(resources: NodeResources, agents: [RunningAgent]?, agentsMore: Bool? = nil) {
+        public init(resources: NodeResources, agents: [RunningAgent]?, agentsMore: Bool? = nil, agentsDigest: String? = nil) {
             self.resources = resources
             self.agents = agents
             self.agentsMore = agentsMore
+            self.agentsDigest = agentsDigest
         }
 
         enum CodingKeys: String, CodingKey {
             case resources, agents
             case agentsMore = "agents_more"
+            case agentsDigest = "agents_digest"
+        }
+    }
+
+    /// The manager's answer to a heartbeat whose `agents_digest` does not match what it holds:
+    /// "send your whole list with the next heartbeat".
+    public struct AgentListRequest: Codable, Sendable, Hashable {
+        public var reason: String
+
+        public init(reason: String) {
+            self.reason = reason
         }
     }
 

@@ -111,14 +111,19 @@ extension ClusterController {
             logger.info("agent message", metadata: ["node": "\(nodeID)", "agent": "\(message.agentID)", "payload": "\(message.payload)"])
         case .error(let error):
             logger.warning("node reported an error", metadata: ["node": "\(nodeID)", "code": "\(error.code)", "message": "\(error.message)"])
-        case .hello, .welcome, .agentStart, .agentStop, .taskRun, .drain, .agentList:
+        case .hello, .welcome, .agentStart, .agentStop, .taskRun, .drain, .agentList, .agentListRequest:
             await sessions.send(.error(.init(code: "unexpected_message", message: "a node may not send '\(message.type)' here")), to: nodeID)
         }
     }
 
     private func heartbeatReceived(_ heartbeat: NodeProtocol.Heartbeat, from nodeID: String) async throws {
         let now = Date()
-        await sessions.heard(from: nodeID, reported: heartbeat.agents, now: now)
+        let digestMatches = await sessions.heard(from: nodeID, reported: heartbeat.agents, digest: heartbeat.agentsDigest, now: now)
+        if !digestMatches {
+            // What the node runs is not what this session holds (a frame lost, or a manager bug): the whole list, please.
+            logger.info("a node's agent digest does not match; asking for its list", metadata: ["node": "\(nodeID)"])
+            await sessions.send(.agentListRequest(.init(reason: "agents_digest does not match the agents this manager holds for the node")), to: nodeID)
+        }
         // A heartbeat that changes nothing placement weighs refreshes the node in memory only; its
         // time is written at most every `heartbeatPersistInterval` (liveness is judged in memory).
         let resources = heartbeat.resources.isWithinLimits ? heartbeat.resources : nil

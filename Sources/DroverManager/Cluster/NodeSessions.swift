@@ -16,6 +16,8 @@ actor NodeSessions {
         /// Tasks sent on this session and not yet answered, by `deliveryKey` (task ids are per
         /// tenant, and a shared node runs agents of several tenants).
         var dispatched: Set<String> = []
+        /// `RunningAgent.digest(reported.values)`, kept until `reported` changes.
+        var digest: String?
     }
 
     private var sessions: [String: Session] = [:]
@@ -90,20 +92,27 @@ actor NodeSessions {
         sessions[nodeID]?.id == sessionID
     }
 
-    func heard(from nodeID: String, reported: [NodeProtocol.RunningAgent]?, now: Date) {
-        guard var session = sessions[nodeID] else { return }
-        session.lastSeen = now
+    /// A heartbeat: the node is alive, and runs `reported` (when the heartbeat carries the
+    /// list). Returns `false` when the heartbeat carries instead a `digest` that does not match
+    /// what the session holds (the caller asks the node for its list).
+    func heard(from nodeID: String, reported: [NodeProtocol.RunningAgent]?, digest: String? = nil, now: Date) -> Bool {
+        guard sessions[nodeID] != nil else { return true }
         heardAt[nodeID] = now
-        var previous: [String: NodeProtocol.RunningAgent]?
-        if let reported {
-            let byAgent = Self.byAgent(reported)
-            if byAgent != session.reported {
-                previous = session.reported
-                session.reported = byAgent
+        sessions[nodeID]?.lastSeen = now
+        guard let reported else {
+            guard let digest else { return true }
+            // Changed in place: a copy of the session would copy its whole report.
+            if sessions[nodeID]?.digest == nil, let held = sessions[nodeID]?.reported.values {
+                sessions[nodeID]?.digest = NodeProtocol.RunningAgent.digest(held)
             }
+            return sessions[nodeID]?.digest == digest
         }
-        sessions[nodeID] = session
-        if let previous { reindex(nodeID, from: previous, to: session.reported, all: false) }
+        let byAgent = Self.byAgent(reported)
+        guard let previous = sessions[nodeID]?.reported, byAgent != previous else { return true }
+        sessions[nodeID]?.reported = byAgent
+        sessions[nodeID]?.digest = nil
+        reindex(nodeID, from: previous, to: byAgent, all: false)
+        return true
     }
 
     /// Updates the one agent a status report is about.
@@ -116,6 +125,7 @@ actor NodeSessions {
         sessions[nodeID]?.lastSeen = now
         sessions[nodeID]?.reported[agent.agentID] = current
         guard previous != current else { return }
+        sessions[nodeID]?.digest = nil
         changedAgents.insert(agent.agentID)
         if current == nil { reportedBy[agent.agentID]?.remove(nodeID) } else { reportedBy[agent.agentID, default: []].insert(nodeID) }
         if reportedBy[agent.agentID]?.isEmpty == true { reportedBy[agent.agentID] = nil }

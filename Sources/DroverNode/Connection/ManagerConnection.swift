@@ -228,6 +228,9 @@ struct ManagerConnection: Service {
                 await supervisor.stop(stop)
             case .taskRun(let run):
                 await supervisor.submit(run)
+            case .agentListRequest(let request):
+                logger.debug("the manager asks for the whole agent list", metadata: ["reason": "\(request.reason)"])
+                session.requestList()
             case .drain(let drain):
                 logger.notice("the manager is draining this node: it places no new agents here", metadata: ["reason": "\(drain.reason)"])
             case .hello, .heartbeat, .agentList, .agentStatus, .agentCheckpoint, .taskResult, .message:
@@ -252,19 +255,19 @@ struct ManagerConnection: Service {
             guard ContinuousClock.now < deadline else { throw SessionError.noWelcome(configuration.welcomeTimeout) }
             try await Task.sleep(for: .milliseconds(20))
         }
-        // The list of running agents goes out when it changed, and every 10th beat whatever happens.
+        // The list of running agents goes out when it changed, or when the manager asks for it
+        // (its digest, sent on every other beat, did not match what the manager holds).
         var lastSent: Set<NodeProtocol.RunningAgent>?
-        var beats = 0
         while true {
             try await Task.sleep(for: session.interval)
             let running = await supervisor.runningAgents()
             let current = Set(running)
-            beats += 1
-            let changed = current != lastSent || beats % 10 == 0
+            let changed = current != lastSent || session.takeListRequest()
             if changed { lastSent = current }
             let resources = SystemResources.current(capacity: configuration.capacity)
             guard changed else {
-                outbox.sendIfConnected([.heartbeat(NodeProtocol.Heartbeat(resources: resources, agents: nil))])
+                let digest = NodeProtocol.RunningAgent.digest(running)
+                outbox.sendIfConnected([.heartbeat(NodeProtocol.Heartbeat(resources: resources, agents: nil, agentsDigest: digest))])
                 continue
             }
             // A long list goes in parts, one after the other with nothing between them.
@@ -354,8 +357,23 @@ final class SessionState: @unchecked Sendable {
     var isWelcomed: Bool { lock.withLock { welcomedInterval != nil } }
     var interval: Duration { lock.withLock { welcomedInterval ?? .seconds(5) } }
 
+    private var listRequested = false
+
     func welcomed(interval: Duration) {
         lock.withLock { welcomedInterval = interval }
+    }
+
+    /// The manager asked for the whole agent list (`agent.list.request`).
+    func requestList() {
+        lock.withLock { listRequested = true }
+    }
+
+    /// Whether the manager asked for the list since the last call.
+    func takeListRequest() -> Bool {
+        lock.withLock {
+            defer { listRequested = false }
+            return listRequested
+        }
     }
 }
 
