@@ -112,7 +112,7 @@ do {
         placed += bulkCount
         let seconds = milliseconds(ContinuousClock.now - started) / 1_000
         say(String(format: "\nbulk deploys: %d agents in %d calls of up to 10,000 replicas: %.0f agents/s placed and stored (slowest call %.0f ms)", bulkCount, calls.count, Double(bulkCount) / seconds, calls.max() ?? 0))
-        try await measureReads(label: "\(placed) agents")
+        try await measureReads(label: "\(placed) agents, while they start")
     }
 
     // 3. Memory and idle CPU once every agent runs.
@@ -121,6 +121,7 @@ do {
         (try await client.clusterStatus().agents["running"] ?? 0) >= placed
     }
     say(String(format: "\nall %d agents running %.1f s after the last deploy answered", placed, milliseconds(ContinuousClock.now - settleStarted) / 1_000))
+    try await measureReads(label: "\(placed) agents, all running")
     try await Task.sleep(for: .seconds(5))
     let rss = try residentMiB(manager.pid)
     say(String(format: "manager RSS %.0f MB: %.2f KB per agent (all of the process, over %d agents)", rss, rss * 1_024 / Double(max(placed, 1)), placed))

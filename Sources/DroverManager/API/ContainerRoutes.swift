@@ -64,14 +64,13 @@ struct ContainerRoutes: Sendable {
 
     private func status(caller: Principal) async throws -> Response {
         // Nodes are counted (they are few); agents come from the model's running totals, not a scan.
-        let nodes = controller.model.nodes().filter { caller.canAccess(tenant: $0.tenant) }
+        let nodes = controller.model.nodeSummary { caller.canAccess(tenant: $0) }
         var nodeCounts = Dictionary(uniqueKeysWithValues: NodeStatus.allCases.map { ($0.rawValue, 0) })
-        for node in nodes { nodeCounts[node.status.rawValue, default: 0] += 1 }
+        for (status, count) in nodes.byStatus { nodeCounts[status.rawValue, default: 0] += count }
         let totals = controller.model.agentTotals { caller.canAccess(tenant: $0) }
         var agentCounts = Dictionary(uniqueKeysWithValues: AgentStatus.allCases.map { ($0.rawValue, 0) })
         for (status, count) in totals.byStatus { agentCounts[status.rawValue, default: 0] += count }
-        let live = nodes.filter { $0.status != .down }
-        let capacity = live.reduce(ResourceSpec.zero) { $0 + $1.resources.capacity }
+        let capacity = nodes.liveCapacity
         let allocated = totals.allocated
         let status = ClusterStatus(
             version: DroverVersion.string, nodes: nodeCounts, agents: agentCounts,

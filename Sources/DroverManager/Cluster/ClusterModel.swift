@@ -37,6 +37,20 @@ final class ClusterModel: Sendable {
     /// Every node, by id (nodes are few next to agents).
     func nodes() -> [NodeRecord] { state.withLock { $0.nodes.values.sorted { $0.id < $1.id } } }
 
+    /// Nodes per status, and the capacity of those not down, over the tenants `visible` allows
+    /// (for status: no copy of the node records).
+    func nodeSummary(visible: (String) -> Bool) -> (byStatus: [NodeStatus: Int], liveCapacity: ResourceSpec) {
+        state.withLock { state in
+            var byStatus: [NodeStatus: Int] = [:]
+            var capacity = ResourceSpec.zero
+            for node in state.nodes.values where visible(node.tenant) {
+                byStatus[node.status, default: 0] += 1
+                if node.status != .down { capacity = capacity + node.resources.capacity }
+            }
+            return (byStatus, capacity)
+        }
+    }
+
     /// Every agent, oldest first. A full copy: for passes that need the whole fleet (rebalance).
     func agents() -> [AgentRecord] {
         state.withLock { state in state.order.keys.compactMap { state.agents[$0.id] } }
