@@ -108,6 +108,22 @@ struct AgentListPartsTests {
         #expect(changes.count == 6, "every change gives another digest")
     }
 
+    @Test("a part with an id no agent can have is refused; parts shrink to fit a small frame limit")
+    func boundedInBytes() throws {
+        var assembler = NodeFrameAssembler()
+        _ = try assembler.frame(from: .heartbeat(.init(resources: .init(capacity: .init(cpu: 1)), agents: [], agentsMore: true)))
+        let huge = NodeProtocol.RunningAgent(agentID: String(repeating: "x", count: 100_000), generation: 1, status: .running)
+        #expect(throws: NodeProtocol.ProtocolError.self) { try assembler.frame(from: .agentList(.init(agents: [huge], more: true))) }
+        #expect(NodeProtocol.AgentList.partSize(forFrameBytes: 1 << 20) == 2_000)
+        #expect(NodeProtocol.AgentList.partSize(forFrameBytes: 128 * 1_024) == 512)
+        #expect(NodeProtocol.AgentList.partSize(forFrameBytes: 100) == 1)
+        let codec = NodeMessageCodec(maxFrameBytes: 128 * 1_024)
+        let longest = (0..<3_000).map { NodeProtocol.RunningAgent(agentID: String(repeating: "a", count: 124) + String($0), generation: 9_999, status: .starting, restarts: 999) }
+        for part in NodeProtocol.AgentList.split(longest, partSize: NodeProtocol.AgentList.partSize(forFrameBytes: codec.maxFrameBytes)).rest {
+            #expect(try codec.encode(.agentList(part)).utf8.count <= codec.maxFrameBytes)
+        }
+    }
+
     @Test("a list longer than the limit is refused, and the next list starts afresh")
     func overTheLimit() throws {
         var assembler = NodeFrameAssembler()

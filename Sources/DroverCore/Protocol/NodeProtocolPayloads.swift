@@ -3,7 +3,9 @@ import Foundation
 /// The payloads of the node ↔ manager protocol (see `NodeMessage`).
 public enum NodeProtocol {
     /// Protocol revision; a node and manager with different majors refuse each other.
-    public static let version = 1
+    /// 2: agent lists in parts (`agents_more`, `agent.list`) and heartbeat digests
+    /// (`agents_digest`, `agent.list.request`).
+    public static let version = 2
 
     /// An agent a node is running, with the generation it was given.
     public struct RunningAgent: Codable, Sendable, Hashable {
@@ -160,6 +162,14 @@ public enum NodeProtocol {
     public struct AgentList: Codable, Sendable, Hashable {
         /// Agents per frame: about 200 KB of JSON with long ids, well under the 1 MiB frame limit.
         public static let partSize = 2_000
+        /// The longest agent id a list may carry (ids are at most 128 characters).
+        public static let maxAgentIDBytes = 128
+
+        /// Agents per frame for a frame limit of `frameBytes`: at most `partSize`, and few
+        /// enough that a part of agents with the longest ids still fits.
+        public static func partSize(forFrameBytes frameBytes: Int) -> Int {
+            max(1, min(partSize, frameBytes / 256))
+        }
         /// The longest list a manager assembles for one node.
         public static let maxAgents = 200_000
 
@@ -202,6 +212,10 @@ public enum NodeProtocol {
         public mutating func add(_ part: AgentList) throws -> Bool {
             guard agents.count + part.agents.count <= AgentList.maxAgents else {
                 throw NodeMessageError.malformed("the agent list is longer than \(AgentList.maxAgents) agents")
+            }
+            // Bounded in bytes too: a list cannot grow by ids no agent can have.
+            guard part.agents.allSatisfy({ $0.agentID.utf8.count <= AgentList.maxAgentIDBytes }) else {
+                throw NodeMessageError.malformed("an agent id in the list is longer than \(AgentList.maxAgentIDBytes) bytes")
             }
             agents += part.agents
             return !part.more

@@ -302,9 +302,10 @@ public final class ClusterController: Sendable {
         let connected = await sessions.connectedSnapshot
         let decided: AgentRecord = try await planLock.withLock {
             let request = PlacementRequest(agent: agent)
-            // The kept index answers most deploys in a few heap operations (round-robin keeps its
-            // cursor in the scheduler, and a dry run must not count its answer).
-            if !dryRun, request.strategy != .roundRobin, let nodeID = keptIndex.place(request, model: model, connected: connected) {
+            // The kept index answers most deploys in a few heap operations. Round-robin keeps its
+            // cursor in the scheduler; a dry run must not count its answer; spread counts agents
+            // on every node the index holds, other tenants' too, so it weighs the tenant's nodes only.
+            if !dryRun, request.strategy != .roundRobin, request.strategy != .spread, let nodeID = keptIndex.place(request, model: model, connected: connected) {
                 var placed = agent
                 placed.nodeID = nodeID
                 placed.generation = 1

@@ -157,7 +157,7 @@ struct ManagerConnection: Service {
         var apiPort = configuration.apiPort
         if apiPort == 0 { apiPort = await boundPort.wait(timeout: .seconds(2)) ?? 0 }
         // A long list of running agents goes in parts: the first in the hello, the rest in agent.list frames.
-        let (agents, more, rest) = NodeProtocol.AgentList.split(await supervisor.runningAgents())
+        let (agents, more, rest) = NodeProtocol.AgentList.split(await supervisor.runningAgents(), partSize: listPartSize)
         let hello = NodeProtocol.Hello(
             nodeID: configuration.nodeID, tenant: configuration.tenant, name: configuration.effectiveName,
             hostAddress: configuration.hostAddress, apiPort: apiPort, capabilities: configuration.capabilities,
@@ -190,6 +190,9 @@ struct ManagerConnection: Service {
             group.cancelAll()
         }
     }
+
+    /// Agents per part of a long list, so that every part fits this node's frame limit.
+    private var listPartSize: Int { NodeProtocol.AgentList.partSize(forFrameBytes: configuration.maxFrameBytes) }
 
     // MARK: - Inbound
 
@@ -271,7 +274,7 @@ struct ManagerConnection: Service {
                 continue
             }
             // A long list goes in parts, one after the other with nothing between them.
-            let (agents, more, rest) = NodeProtocol.AgentList.split(running)
+            let (agents, more, rest) = NodeProtocol.AgentList.split(running, partSize: listPartSize)
             let beat = NodeProtocol.Heartbeat(resources: resources, agents: agents, agentsMore: more ? true : nil)
             outbox.sendIfConnected([.heartbeat(beat)] + rest.map(NodeMessage.agentList))
         }
