@@ -6,7 +6,7 @@
 // round trips against one Ray echo actor, interleaved round by round, and prints the ratios.
 // Not a test: it prints figures.
 //
-//   swift build -c release --product drover --product drover-bench-dispatch
+//   swift build -c release --product drover && swift build -c release --product drover-bench-dispatch
 //   .build/release/drover-bench-dispatch [--tasks 10000] [--clients 1,8,32] [--rounds 3] [--ray .venv-ray/bin/python]
 import DroverClient
 import DroverCore

@@ -6,7 +6,7 @@
 // (`SimulatedNode`), so that the figures are the manager's and not those of agent processes.
 // Not a test: it prints figures.
 //
-//   swift build -c release --product drover --product drover-bench-fleet
+//   swift build -c release --product drover && swift build -c release --product drover-bench-fleet
 //   .build/release/drover-bench-fleet [--nodes 1000] [--single 100000] [--bulk 100000] [--clients 32] [--failover 10000]
 import DroverClient
 import DroverCore

@@ -1,7 +1,7 @@
 // Runs one big map step over `echo` on two real nodes the way a user does, and prints steps
 // per second and the manager's CPU per step. Real processes on loopback, SQLite store. Not a test.
 //
-//   swift build -c release --product drover --product drover-bench-workflow
+//   swift build -c release --product drover && swift build -c release --product drover-bench-workflow
 //   swift run -c release drover-bench-workflow                  # 10,000 items, max_concurrency 64
 //   swift run -c release drover-bench-workflow --items 2000 --concurrency 128 --mode user
 //
