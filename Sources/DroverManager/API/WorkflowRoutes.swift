@@ -136,7 +136,7 @@ struct WorkflowRoutes: Sendable {
     }
 }
 
-/// A page of runs, newest first; `next` is the `before` cursor for the following page.
+/// A page of runs, newest first; `next_cursor` (and `next`, its first name) is the `cursor` of the following page.
 struct RunPage: Codable, Sendable {
     var items: [WorkflowRunRecord]
     /// The same as `next_cursor`, under the name the first version of this listing used.

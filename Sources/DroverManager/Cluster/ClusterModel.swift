@@ -178,7 +178,6 @@ final class ClusterModel: Sendable {
 
     func put(_ agent: AgentRecord) { state.withLock { $0.put(agent) } }
 
-
     func removeAgent(id: String) { state.withLock { $0.removeAgent(id: id) } }
 
     func put(_ node: NodeRecord) { state.withLock { $0.put(node) } }

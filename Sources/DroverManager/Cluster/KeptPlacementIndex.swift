@@ -43,9 +43,4 @@ final class KeptPlacementIndex: Sendable {
             return nodeID
         }
     }
-
-    /// Forgets the index (a reservation it counted was not made).
-    func invalidate() {
-        kept.withLock { $0 = nil }
-    }
 }

@@ -259,7 +259,7 @@ struct ManagerConnection: Service {
             try await Task.sleep(for: .milliseconds(20))
         }
         // The list of running agents goes out when it changed, or when the manager asks for it
-        // (its digest, sent on every other beat, did not match what the manager holds).
+        // (the digest that every other beat carries instead did not match what it holds).
         var lastSent: Set<NodeProtocol.RunningAgent>?
         while true {
             try await Task.sleep(for: session.interval)
