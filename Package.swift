@@ -159,6 +159,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "drover-bench-codec",
+            dependencies: ["DroverCore"],
+            path: "Benchmarks/CodecBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "drover-bench-placement",
             dependencies: ["DroverCore"],
             path: "Benchmarks/PlacementBenchmark",

@@ -206,7 +206,7 @@ public struct DroverClient: Sendable {
 
     func decode<T: Decodable>(_ data: Data) throws -> T {
         do {
-            return try JSONCoding.decoder().decode(T.self, from: data)
+            return try JSONCoding.decode(T.self, from: data, using: JSONCoding.decoder())
         } catch {
             throw DroverClientError.decoding(describeDecodingError(error))
         }

@@ -67,15 +67,18 @@ public final class InMemoryStore: Store {
         state.withLock { state in for agent in stored { state.agents[agent.id] = agent } }
     }
 
-    public func updateAgentStatus(id: String, status: AgentStatus, restarts: Int, lastError: String?, updatedAt: Date) async throws -> Bool {
-        guard var agent = state.withLock({ $0.agents[id] }) else { return false }
-        agent.status = status
-        agent.restarts = restarts
-        if let lastError { agent.lastError = lastError }
-        agent.updatedAt = updatedAt
-        let stored = try Self.persisted(agent)
-        state.withLock { $0.agents[id] = stored }
-        return true
+    public func updateAgentStatuses(_ updates: [AgentStatusUpdate]) async throws -> Set<String> {
+        var changed: [String: AgentRecord] = [:]
+        for update in updates {
+            guard var agent = changed[update.id] ?? state.withLock({ $0.agents[update.id] }) else { continue }
+            agent.status = update.status
+            agent.restarts = update.restarts
+            if let lastError = update.lastError { agent.lastError = lastError }
+            agent.updatedAt = update.updatedAt
+            changed[update.id] = try Self.persisted(agent)
+        }
+        state.withLock { state in for (id, agent) in changed { state.agents[id] = agent } }
+        return Set(changed.keys)
     }
 
     public func agent(id: String) async throws -> AgentRecord? { state.withLock { $0.agents[id] } }
@@ -132,8 +135,9 @@ public final class InMemoryStore: Store {
         }
     }
 
-    public func openTasks(agentID: String) async throws -> [TaskRecord] {
-        try await openTasks().filter { $0.agentID == agentID }
+    public func openTasks(agentIDs: [String]) async throws -> [TaskRecord] {
+        let wanted = Set(agentIDs)
+        return try await openTasks().filter { wanted.contains($0.agentID) }
     }
 
     public func openTaskCount(tenant: String?) async throws -> Int {

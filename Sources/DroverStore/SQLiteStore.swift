@@ -229,37 +229,46 @@ public final class SQLiteStore: Store, Service, StoreHealthReporting {
 
     public func upsertAgents(_ agents: [AgentRecord]) async throws {
         guard !agents.isEmpty else { return }
-        // One statement over a JSON array of rows: atomic, and free of SQLite's limit on bound values.
-        var rows: [JSONValue] = []
-        rows.reserveCapacity(agents.count)
-        for agent in agents {
-            rows.append(.array([
-                .string(agent.id), .string(agent.tenant), agent.nodeID.map { .string($0) } ?? .null, .string(agent.status.rawValue),
-                .double(agent.createdAt.timeIntervalSince1970), .string(try Self.encode(agent)),
-            ]))
-        }
+        // One statement over a JSON array of rows: atomic, and free of SQLite's limit on bound
+        // values. Each record is encoded once, as an object inside its row; SQLite stores its text.
         _ = try await query(
             """
             INSERT INTO agents (id, tenant, node_id, status, created_at, data)
-            SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?)
+            SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value -> 5 FROM json_each(?)
             WHERE true
             ON CONFLICT(id) DO UPDATE SET tenant = excluded.tenant, node_id = excluded.node_id, status = excluded.status,
                 created_at = excluded.created_at, data = excluded.data
             """,
-            [.text(try Self.encode(JSONValue.array(rows)))]
+            [.text(try Self.rowsText(agents))]
         )
     }
 
-    public func updateAgentStatus(id: String, status: AgentStatus, restarts: Int, lastError: String?, updatedAt: Date) async throws -> Bool {
-        // The JSON document is changed in place by SQLite: the record is not encoded again here.
-        let error = lastError == nil ? "" : ", '$.last_error', ?5"
-        var binds: [SQLiteData] = [.text(status.rawValue), .integer(restarts), .text(JSONCoding.formatDate(updatedAt)), .text(id)]
-        if let lastError { binds.append(.text(lastError)) }
-        let rows = try await query(
-            "UPDATE agents SET status = ?1, data = json_set(data, '$.status', ?1, '$.restarts', ?2, '$.updated_at', ?3\(error)) WHERE id = ?4 RETURNING id",
-            binds
+    public func updateAgentStatuses(_ updates: [AgentStatusUpdate]) async throws -> Set<String> {
+        guard !updates.isEmpty else { return [] }
+        // One statement over a JSON array of rows; each document is changed in place by SQLite,
+        // so no record is encoded again here. Of several updates of one agent the last counts.
+        var latest: [String: Int] = [:]
+        for (index, update) in updates.enumerated() { latest[update.id] = index }
+        let rows: [JSONValue] = latest.values.sorted().map { index in
+            let update = updates[index]
+            return .array([
+                .string(update.id), .string(update.status.rawValue), .int(update.restarts), .string(JSONCoding.formatDate(update.updatedAt)),
+                update.lastError.map { .string($0) } ?? .null,
+            ])
+        }
+        let changed = try await query(
+            """
+            UPDATE agents SET status = u.value ->> 1,
+                data = json_set(
+                    data, '$.status', u.value ->> 1, '$.restarts', u.value ->> 2, '$.updated_at', u.value ->> 3,
+                    '$.last_error', coalesce(u.value ->> 4, data ->> '$.last_error')
+                )
+            FROM json_each(?) AS u WHERE agents.id = u.value ->> 0
+            RETURNING agents.id
+            """,
+            [.text(try Self.encode(JSONValue.array(rows)))]
         )
-        return !rows.isEmpty
+        return Set(changed.compactMap { $0.column("id")?.string })
     }
 
     public func agent(id: String) async throws -> AgentRecord? {
@@ -350,10 +359,15 @@ public final class SQLiteStore: Store, Service, StoreHealthReporting {
         )
     }
 
-    public func openTasks(agentID: String) async throws -> [TaskRecord] {
-        try await decodeRows(
+    public func openTasks(agentIDs: [String]) async throws -> [TaskRecord] {
+        guard !agentIDs.isEmpty else { return [] }
+        return try await decodeRows(
             TaskRecord.self,
-            "SELECT id, data FROM tasks WHERE agent_id = ? AND status IN ('queued', 'dispatched') ORDER BY created_at, id, tenant", [.text(agentID)]
+            """
+            SELECT id, data FROM tasks WHERE agent_id IN (SELECT value FROM json_each(?)) AND status IN ('queued', 'dispatched')
+            ORDER BY created_at, id, tenant
+            """,
+            [.text(try Self.encode(agentIDs))]
         )
     }
 
@@ -379,6 +393,29 @@ public final class SQLiteStore: Store, Service, StoreHealthReporting {
     }
 
     // MARK: Coding
+
+    /// The rows of `agents` for `upsertAgents`: the indexed columns, then the record as an object.
+    private static func rowsText(_ agents: [AgentRecord]) throws -> String {
+        var writer = JSONTextWriter(capacity: agents.count * 640)
+        writer.raw("[")
+        for (index, agent) in agents.enumerated() {
+            writer.raw(index == 0 ? "[" : ",[")
+            writer.string(agent.id)
+            writer.raw(",")
+            writer.string(agent.tenant)
+            writer.raw(",")
+            if let nodeID = agent.nodeID { writer.string(nodeID) } else { writer.null() }
+            writer.raw(",")
+            writer.string(agent.status.rawValue)
+            writer.raw(",")
+            try writer.double(agent.createdAt.timeIntervalSince1970)
+            writer.raw(",")
+            try agent.writeJSON(to: &writer)
+            writer.raw("]")
+        }
+        writer.raw("]")
+        return writer.text
+    }
 
     static func encode(_ value: some Encodable) throws -> String {
         try JSONCoding.string(value)
@@ -415,7 +452,7 @@ public final class SQLiteStore: Store, Service, StoreHealthReporting {
             let id = row.column("id")?.string ?? "?"
             guard let text = row.column("data")?.string else { throw StoreError.corrupt("\(T.self) '\(id)' has no data") }
             do {
-                return try decoder.decode(T.self, from: Data(text.utf8))
+                return try JSONCoding.decode(T.self, from: Data(text.utf8), using: decoder)
             } catch {
                 throw StoreError.corrupt("\(T.self) '\(id)': \(describeDecodingError(error))")
             }

@@ -34,9 +34,10 @@ public protocol Store: Sendable {
     func upsertAgent(_ agent: AgentRecord) async throws
     /// Creates or replaces several agents in one transaction: all are stored, or none.
     func upsertAgents(_ agents: [AgentRecord]) async throws
-    /// Records what a node reports of an agent (status, restarts, the error if any) without
-    /// rewriting the rest of its record; `false` when there is no such agent.
-    @discardableResult func updateAgentStatus(id: String, status: AgentStatus, restarts: Int, lastError: String?, updatedAt: Date) async throws -> Bool
+    /// Records what nodes report of agents (status, restarts, the error if any) without
+    /// rewriting the rest of their records, in one transaction; answers the ids that exist
+    /// (an update for an unknown agent changes nothing).
+    func updateAgentStatuses(_ updates: [AgentStatusUpdate]) async throws -> Set<String>
     /// The agent with this id, or `nil`.
     func agent(id: String) async throws -> AgentRecord?
     /// All agents, ordered by creation time then id.
@@ -68,8 +69,8 @@ public protocol Store: Sendable {
     func tasks(id: String) async throws -> [TaskRecord]
     /// Tasks that are `queued` or `dispatched`, oldest first.
     func openTasks() async throws -> [TaskRecord]
-    /// The open tasks of one agent, oldest first.
-    func openTasks(agentID: String) async throws -> [TaskRecord]
+    /// The open tasks of these agents, oldest first.
+    func openTasks(agentIDs: [String]) async throws -> [TaskRecord]
     /// How many tasks are open, in one tenant or (`nil`) in all.
     func openTaskCount(tenant: String?) async throws -> Int
     /// One agent's tasks, newest first, at most `limit`: with `status`, only those in it; with
@@ -152,7 +153,36 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     }
 }
 
+/// What a node reported of one agent, as `Store.updateAgentStatuses` records it.
+public struct AgentStatusUpdate: Sendable, Equatable {
+    public var id: String
+    public var status: AgentStatus
+    public var restarts: Int
+    /// Replaces the stored error when set; `nil` keeps the one stored.
+    public var lastError: String?
+    public var updatedAt: Date
+
+    public init(id: String, status: AgentStatus, restarts: Int, lastError: String?, updatedAt: Date) {
+        self.id = id
+        self.status = status
+        self.restarts = restarts
+        self.lastError = lastError
+        self.updatedAt = updatedAt
+    }
+}
+
 extension Store {
+    /// Records what a node reports of one agent; `false` when there is no such agent.
+    @discardableResult
+    public func updateAgentStatus(id: String, status: AgentStatus, restarts: Int, lastError: String?, updatedAt: Date) async throws -> Bool {
+        try await updateAgentStatuses([.init(id: id, status: status, restarts: restarts, lastError: lastError, updatedAt: updatedAt)]).contains(id)
+    }
+
+    /// The open tasks of one agent, oldest first.
+    public func openTasks(agentID: String) async throws -> [TaskRecord] {
+        try await openTasks(agentIDs: [agentID])
+    }
+
     /// The newest `limit` tasks of one agent, newest first.
     public func tasks(agentID: String, limit: Int) async throws -> [TaskRecord] {
         try await tasks(agentID: agentID, status: nil, before: nil, limit: limit)

@@ -99,6 +99,30 @@ struct StoreConformanceTests {
         }
     }
 
+    @Test("statuses of many agents in one write: the last update of an agent counts, a stored error stays, unknown ids are left out", arguments: Backend.allCases)
+    func agentStatusesInOneWrite(backend: Backend) async throws {
+        try await backend.withStore { store in
+            let agents = (0..<3).map { Fixtures.agent("a\($0)", created: Double($0)) }
+            try await store.upsertAgents(agents)
+            let at = Fixtures.epoch.addingTimeInterval(50)
+            #expect(try await store.updateAgentStatus(id: "a2", status: .failed, restarts: 1, lastError: "crashed", updatedAt: at))
+            let updated = try await store.updateAgentStatuses([
+                .init(id: "a0", status: .starting, restarts: 0, lastError: nil, updatedAt: at),
+                .init(id: "a0", status: .running, restarts: 4, lastError: "slow start", updatedAt: at.addingTimeInterval(1)),
+                .init(id: "ghost", status: .running, restarts: 0, lastError: nil, updatedAt: at),
+                .init(id: "a2", status: .running, restarts: 2, lastError: nil, updatedAt: at.addingTimeInterval(2)),
+            ])
+            #expect(updated == ["a0", "a2"])
+            let stored = try await store.agents()
+            #expect(stored.map(\.status) == [.running, .pending, .running])
+            #expect(stored.map(\.restarts) == [4, 0, 2])
+            #expect(stored.map(\.lastError) == ["slow start", nil, "crashed"])
+            #expect(stored[2].updatedAt == at.addingTimeInterval(2))
+            #expect(stored[1] == agents[1])
+            #expect(try await store.updateAgentStatuses([]).isEmpty)
+        }
+    }
+
     @Test("JSON documents come back exactly: nested objects, ints stay ints", arguments: Backend.allCases)
     func jsonDocuments(backend: Backend) async throws {
         try await backend.withStore { store in
@@ -185,6 +209,19 @@ struct StoreConformanceTests {
             }
             try await store.insertTask(Fixtures.task("oldest", created: -5))
             #expect(try await store.openTasks().map(\.id) == ["oldest", "dispatched", "queued"])
+        }
+    }
+
+    @Test("open tasks of several agents: only theirs, oldest first", arguments: Backend.allCases)
+    func openTasksOfAgents(backend: Backend) async throws {
+        try await backend.withStore { store in
+            for (index, agentID) in ["a1", "a2", "a3", "a1"].enumerated() {
+                try await store.insertTask(Fixtures.task("t\(index)", agent: agentID, created: Double(10 - index)))
+            }
+            try await store.insertTask(Fixtures.task("done", agent: "a1", created: 0, status: .succeeded))
+            #expect(try await store.openTasks(agentIDs: ["a1", "a2"]).map(\.id) == ["t3", "t1", "t0"])
+            #expect(try await store.openTasks(agentID: "a3").map(\.id) == ["t2"])
+            #expect(try await store.openTasks(agentIDs: []).isEmpty)
         }
     }
 

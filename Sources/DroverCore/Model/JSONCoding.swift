@@ -44,12 +44,13 @@ public enum JSONCoding {
 
     /// Encodes `value` as a UTF-8 JSON string.
     public static func string(_ value: some Encodable) throws -> String {
-        String(decoding: try encoder().encode(value), as: UTF8.self)
+        if let value = value as? any JSONTextEncodable { return try value.jsonText() }
+        return String(decoding: try encoder().encode(value), as: UTF8.self)
     }
 
     /// Decodes `type` from a UTF-8 JSON string.
     public static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
-        try decoder().decode(type, from: Data(text.utf8))
+        try decode(type, from: Data(text.utf8), using: decoder())
     }
 }
 

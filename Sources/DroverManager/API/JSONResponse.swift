@@ -6,9 +6,15 @@ import NIOCore
 /// Builds JSON responses and reads JSON bodies with the project's one JSON configuration.
 enum JSONResponse {
     static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
-        let data = try JSONCoding.encoder().encode(value)
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
+        // Agent records (and lists of them) write their own text: many times faster than `JSONEncoder`.
+        if let value = value as? any JSONTextEncodable {
+            var writer = JSONTextWriter(capacity: 4_096)
+            try value.writeJSON(to: &writer)
+            return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
+        }
+        let data = try JSONCoding.encoder().encode(value)
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
@@ -38,7 +44,7 @@ enum JSONResponse {
     static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
         guard !data.isEmpty else { throw APIError.badRequest("request body is empty; expected a JSON object") }
         do {
-            let value = try JSONCoding.decoder().decode(JSONValue.self, from: data)
+            let value = try JSONTextReader.parse(data) ?? JSONCoding.decoder().decode(JSONValue.self, from: data)
             guard value.depth <= 64 else { throw APIError.badRequest("JSON nests deeper than 64 levels") }
             if T.self == JSONValue.self, let value = value as? T { return value }
         } catch let error as APIError {

@@ -13,7 +13,8 @@ actor AsyncSerialLock {
         return try await body()
     }
 
-    private func acquire() async {
+    /// Waits for the lock; every `acquire` is paired with one `release`.
+    func acquire() async {
         if !locked {
             locked = true
             return
@@ -21,7 +22,7 @@ actor AsyncSerialLock {
         await withCheckedContinuation { waiters.append($0) }
     }
 
-    private func release() {
+    func release() {
         if waiters.isEmpty {
             locked = false
         } else {

@@ -164,43 +164,28 @@ extension ClusterController {
         await statusQueue.submit(.init(nodeID: nodeID, report: report, at: now)) { [self] batch in await applyStatuses(batch) }
     }
 
-    /// Applies a batch of status reports: one task per agent, its reports in order, so that the
-    /// writes of different agents are committed together.
+    /// Applies a batch of status reports in one store write, then sends the open tasks of the
+    /// agents that now run. A batch the store refused is repaired by the next reconciliation
+    /// pass, which records the status nodes report.
     private func applyStatuses(_ batch: [AgentStatusQueue.Item]) async {
-        var byAgent: [String: [AgentStatusQueue.Item]] = [:]
-        for item in batch { byAgent[item.report.agentID, default: []].append(item) }
-        await withTaskGroup(of: Void.self) { group in
-            for items in byAgent.values {
-                group.addTask {
-                    for item in items {
-                        do {
-                            try await self.applyStatus(item.report, from: item.nodeID, at: item.at)
-                        } catch {
-                            self.logger.warning("agent status not recorded; the next cluster pass records it", metadata: [
-                                "agent": "\(item.report.agentID)", "status": "\(item.report.status.rawValue)", "error": "\(error)",
-                            ])
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    private func applyStatus(_ report: NodeProtocol.AgentStatusReport, from nodeID: String, at now: Date) async throws {
-        let recorded = try await recordStatus(
-            agentID: report.agentID, nodeID: nodeID, generation: report.generation, status: report.status, restarts: report.restarts,
-            lastError: report.error, at: now
-        )
-        guard let agent = recorded else {
-            logger.debug("status from a stale copy ignored", metadata: ["agent": "\(report.agentID)", "node": "\(nodeID)", "generation": "\(report.generation)"])
+        let recorded: RecordedStatuses
+        do {
+            recorded = try await recordStatuses(batch)
+        } catch {
+            logger.warning("agent statuses not recorded; the next cluster pass records them", metadata: ["reports": "\(batch.count)", "error": "\(error)"])
             return
         }
-        if report.status == .failed {
-            logger.error("agent failed", metadata: ["agent": "\(agent.id)", "node": "\(nodeID)", "error": "\(report.error ?? "-")"])
-            await recordEvent("agent.failed", node: nodeID, agent: agent.id, "crashed past its restart limit: \(report.error ?? "no detail")")
+        for item in recorded.failures {
+            let error = item.report.error ?? "no detail"
+            logger.error("agent failed", metadata: ["agent": "\(item.report.agentID)", "node": "\(item.nodeID)", "error": "\(error)"])
+            await recordEvent("agent.failed", node: item.nodeID, agent: item.report.agentID, "crashed past its restart limit: \(error)")
         }
-        if report.status == .running {
-            try await dispatchOpenTasks(agentID: agent.id)
+        let running = recorded.agents.filter { $0.status == .running }.map(\.id)
+        guard !running.isEmpty else { return }
+        do {
+            try await dispatchOpenTasks(agentIDs: running)
+        } catch {
+            logger.warning("open tasks not sent; the next cluster pass sends them", metadata: ["agents": "\(running.count)", "error": "\(error)"])
         }
     }
 

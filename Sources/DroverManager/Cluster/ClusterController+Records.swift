@@ -50,6 +50,49 @@ extension ClusterController {
         }
     }
 
+    /// Records a batch of status reports from nodes in one store write: each report counts if
+    /// its agent is still placed on that node at that generation (a stale copy's report changes
+    /// nothing), an agent's reports in the order they came. Returns the records afterwards and
+    /// the reports of failure that counted. The agents' stripes are held for the whole batch.
+    func recordStatuses(_ items: [AgentStatusQueue.Item]) async throws -> RecordedStatuses {
+        try await agentWrites.withLocks(items.map(\.report.agentID)) {
+            var changed: [String: AgentRecord] = [:]
+            var errors: [String: String] = [:]
+            var order: [String] = []
+            var failures: [AgentStatusQueue.Item] = []
+            for item in items {
+                let report = item.report
+                guard var agent = changed[report.agentID] ?? model.agent(id: report.agentID),
+                    agent.nodeID == item.nodeID, agent.generation == report.generation
+                else {
+                    logger.debug("status from a stale copy ignored", metadata: ["agent": "\(report.agentID)", "node": "\(item.nodeID)", "generation": "\(report.generation)"])
+                    continue
+                }
+                agent.status = report.status
+                agent.restarts = report.restarts
+                if let error = report.error {
+                    agent.lastError = error
+                    errors[agent.id] = error
+                }
+                agent.updatedAt = item.at
+                if changed[agent.id] == nil { order.append(agent.id) }
+                changed[agent.id] = agent
+                if report.status == .failed { failures.append(item) }
+            }
+            let updates = order.compactMap { id in
+                changed[id].map { AgentStatusUpdate(id: id, status: $0.status, restarts: $0.restarts, lastError: errors[id], updatedAt: $0.updatedAt) }
+            }
+            let stored = try await store.updateAgentStatuses(updates)
+            var agents: [AgentRecord] = []
+            for id in order where stored.contains(id) {
+                guard let agent = changed[id] else { continue }
+                model.put(agent)
+                agents.append(agent)
+            }
+            return RecordedStatuses(agents: agents, failures: failures.filter { stored.contains($0.report.agentID) })
+        }
+    }
+
     /// Forgets an agent in the store, then in the model; `false` if there was none.
     @discardableResult
     func deleteAgent(id: String) async throws -> Bool {
@@ -73,6 +116,14 @@ extension ClusterController {
         model.removeNode(id: id)
         return deleted
     }
+}
+
+/// What `ClusterController.recordStatuses` wrote.
+struct RecordedStatuses: Sendable {
+    /// The records after the batch, one per agent whose reports counted.
+    let agents: [AgentRecord]
+    /// The reports of failure that counted, in order.
+    let failures: [AgentStatusQueue.Item]
 }
 
 /// An agent record before and after `ClusterController.updateAgent`.

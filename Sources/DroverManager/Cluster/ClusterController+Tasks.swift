@@ -71,8 +71,8 @@ extension ClusterController {
     }
 
     /// Sends every open task whose agent runs now; finishes those past their deadline.
-    func dispatchOpenTasks(agentID: String? = nil) async throws {
-        let open = if let agentID { try await store.openTasks(agentID: agentID) } else { try await store.openTasks() }
+    func dispatchOpenTasks(agentIDs: [String]? = nil) async throws {
+        let open = if let agentIDs { try await store.openTasks(agentIDs: agentIDs) } else { try await store.openTasks() }
         guard !open.isEmpty else { return }
         var agents: [String: AgentRecord?] = [:]
         for task in open {

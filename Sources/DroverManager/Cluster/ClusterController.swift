@@ -394,9 +394,7 @@ public final class ClusterController: Sendable {
         } else if let agent = agents.first {
             logger.info("agents deployed", metadata: ["count": "\(agents.count)", "type": "\(agent.agentType)", "nodes": "\(starts.count)"])
         }
-        for (nodeID, messages) in starts {
-            for start in messages { await sendStart(start, to: nodeID) }
-        }
+        await sendStarts(starts)
     }
 
     /// Marks an agent undeployed and asks its node to stop it; returns the updated record.

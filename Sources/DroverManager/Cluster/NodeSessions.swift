@@ -173,6 +173,16 @@ actor NodeSessions {
         return false
     }
 
+    /// Sends each node its messages, in order (a node that is not connected gets none).
+    func send(_ messages: [String: [NodeMessage]]) {
+        for (nodeID, list) in messages {
+            guard let session = sessions[nodeID] else { continue }
+            for message in list {
+                guard case .enqueued = session.outbound.yield(message) else { break }
+            }
+        }
+    }
+
     /// Sends `task.run` unless this session already carries the task.
     func dispatch(_ run: NodeProtocol.TaskRun, to nodeID: String) -> Bool {
         let key = NodeProtocol.deliveryKey(agentID: run.agentID, taskID: run.taskID)

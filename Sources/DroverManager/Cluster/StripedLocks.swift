@@ -12,9 +12,27 @@ final class StripedLocks: Sendable {
     }
 
     func withLock<T: Sendable>(_ key: String, _ body: @Sendable () async throws -> T) async rethrows -> T {
+        try await locks[stripe(of: key)].withLock(body)
+    }
+
+    /// Runs `body` holding the stripes of every key (a batch of agents written together). The
+    /// stripes are taken in ascending order, so two batches cannot wait for each other.
+    func withLocks<T: Sendable>(_ keys: some Sequence<String>, _ body: @Sendable () async throws -> T) async throws -> T {
+        let stripes = Set(keys.map(stripe(of:))).sorted()
+        for stripe in stripes { await locks[stripe].acquire() }
+        do {
+            let result = try await body()
+            for stripe in stripes { await locks[stripe].release() }
+            return result
+        } catch {
+            for stripe in stripes { await locks[stripe].release() }
+            throw error
+        }
+    }
+
+    private func stripe(of key: String) -> Int {
         var hasher = Hasher()
         hasher.combine(key)
-        let index = Int(UInt(bitPattern: hasher.finalize()) % UInt(locks.count))
-        return try await locks[index].withLock(body)
+        return Int(UInt(bitPattern: hasher.finalize()) % UInt(locks.count))
     }
 }

@@ -1,0 +1,132 @@
+import DroverCore
+import Foundation
+import Testing
+
+@Suite("JSON text writer")
+struct JSONTextWriterTests {
+    static let awkward = ["plain", "quote \" and \\ backslash", "tab\tnew\nline\r", "\u{01}\u{1F}\u{7F}", "a/b", "ünï©ødé 🚀", ""]
+
+    /// Agents with every optional set and unset, and strings that need escaping.
+    static func agents() -> [AgentRecord] {
+        var records: [AgentRecord] = []
+        let created = Date(timeIntervalSince1970: 1_764_779_258.125)
+        for (index, text) in awkward.enumerated() {
+            var agent = AgentRecord(
+                id: "agt-\(index)", agentType: "echo", tenant: "acme",
+                config: ["text": .string(text), "nested": ["list": [1, 2.5, -3e-7, true, nil, "x"], "empty": [:]], "big": .int(Int.max)],
+                createdAt: created, updatedAt: created.addingTimeInterval(Double(index))
+            )
+            if index % 2 == 1 {
+                agent.nodeID = "node-\(text.count)"
+                agent.state = ["count": .int(index), "note": .string(text)]
+                agent.lastError = text
+                agent.failedNodes = ["n1", text]
+                agent.minNodeCapacity = ResourceSpec(cpu: 0.001, memoryMB: 1.5, gpu: 1)
+                agent.spreadBy = "zone"
+                agent.preferredNode = text
+            }
+            agent.labels = [text: text, "zone": "a", "Zone": "b"]
+            agent.nodeSelector = ["k": text]
+            agent.requiredCapabilities = [text, "gpu"]
+            agent.resources = ResourceSpec(cpu: Double(index) / 3, memoryMB: 100, gpu: index)
+            agent.generation = index * 7
+            agent.restarts = index
+            agent.status = AgentStatus.allCases[index % AgentStatus.allCases.count]
+            agent.strategy = PlacementStrategy.allCases[index % PlacementStrategy.allCases.count]
+            records.append(agent)
+        }
+        return records
+    }
+
+    @Test("an agent's text decodes to what JSONEncoder's text decodes to")
+    func agentsAgreeWithJSONEncoder() throws {
+        let decoder = JSONCoding.decoder()
+        for agent in Self.agents() {
+            let fast = try agent.jsonText()
+            let slow = try JSONCoding.encoder().encode(agent)
+            let fromFast = try decoder.decode(AgentRecord.self, from: Data(fast.utf8))
+            #expect(fromFast == (try decoder.decode(AgentRecord.self, from: slow)), "\(fast)")
+            #expect(fromFast.id == agent.id && fromFast.config == agent.config && fromFast.labels == agent.labels && fromFast.state == agent.state)
+        }
+    }
+
+    @Test("the text is byte for byte JSONEncoder's for a plain agent")
+    func plainAgentIsByteIdentical() throws {
+        var agent = AgentRecord(
+            id: "agt-1", agentType: "echo", tenant: "default", config: ["greeting": "hi", "n": 3, "ratio": 0.25],
+            nodeID: "node-a", generation: 1, createdAt: Date(timeIntervalSince1970: 1_764_779_258.5), updatedAt: Date(timeIntervalSince1970: 1_764_779_259)
+        )
+        agent.labels = ["team": "risk", "app": "x"]
+        agent.resources = ResourceSpec(cpu: 0.5, memoryMB: 256)
+        let slow = String(decoding: try JSONCoding.encoder().encode(agent), as: UTF8.self)
+        #expect(try agent.jsonText() == slow)
+        let list = ListResponse(items: [agent, agent], nextCursor: "c/1")
+        #expect(try list.jsonText() == String(decoding: try JSONCoding.encoder().encode(list), as: UTF8.self))
+        #expect(try JSONCoding.string(list) == (try list.jsonText()))
+    }
+
+    @Test("numbers JSON cannot carry are refused, as JSONEncoder refuses them")
+    func nonFiniteNumbersAreRefused() {
+        var agent = Self.agents()[0]
+        agent.resources.cpu = .nan
+        #expect(throws: EncodingError.self) { try agent.jsonText() }
+        agent.resources.cpu = 1
+        agent.config = ["x": .double(.infinity)]
+        #expect(throws: EncodingError.self) { try agent.jsonText() }
+    }
+}
+
+@Suite("JSON text reader")
+struct JSONTextReaderTests {
+    @Test("agents read by the fast path equal what JSONDecoder reads, and lists of them too")
+    func agentsAgreeWithJSONDecoder() throws {
+        let decoder = JSONCoding.decoder()
+        let agents = JSONTextWriterTests.agents()
+        for agent in agents {
+            let data = try JSONCoding.encoder().encode(agent)
+            let parsed = try #require(JSONTextReader.parse(data))
+            let fast = try #require(AgentRecord(json: parsed))
+            #expect(fast == (try decoder.decode(AgentRecord.self, from: data)))
+        }
+        let list = ListResponse(items: agents, nextCursor: "next")
+        let data = try JSONCoding.encoder().encode(list)
+        let parsedList = try #require(JSONTextReader.parse(data))
+        let fast = try #require(ListResponse<AgentRecord>(json: parsedList))
+        #expect(fast.items == (try decoder.decode(ListResponse<AgentRecord>.self, from: data)).items)
+        #expect(fast.nextCursor == "next")
+    }
+
+    @Test("values parse as JSONDecoder parses them", arguments: [
+        #"{"a": [1, -0, 2.5, -3e-7, 1e300, 12345678901234567890, true, false, null], "b": {"c": "d"}}"#,
+        #"  "esc \" \\ \/ \b \f \n \r \t \u00e9 \ud83d\ude80 é 🚀"  "#,
+        #"[[], {}, [[[]]], "", 0]"#,
+        "-9223372036854775808",
+        "9223372036854775808",
+    ])
+    func valuesAgree(text: String) throws {
+        let parsed = try #require(JSONTextReader.parse(text))
+        #expect(parsed == (try JSONCoding.decoder().decode(JSONValue.self, from: Data(text.utf8))))
+    }
+
+    @Test("anything doubtful is declined (JSONDecoder decides)", arguments: [
+        "", " ", "{", "[1,]", "{\"a\":1,}", "01", "1.", "-", ".5", "1e", "+1", "\"\\x\"", "\"\u{01}\"", "\"\\ud83d\"", "\"\\ude80\"",
+        "{\"a\":1,\"a\":2}", "[1] 2", "1.0", "2e3", "NaN", "tru", "nul", "\"open", "{\"a\" 1}", "[1 2]",
+    ])
+    func doubtfulInputIsDeclined(text: String) {
+        #expect(JSONTextReader.parse(text) == nil)
+    }
+
+    @Test("invalid UTF-8 and deep nesting are declined; JSONCoding.decode still reports errors with their path")
+    func invalidBytesAndFallback() throws {
+        #expect(JSONTextReader.parse(Data([0x22, 0xFF, 0xFE, 0x22])) == nil)
+        #expect(JSONTextReader.parse(String(repeating: "[", count: 300) + String(repeating: "]", count: 300)) == nil)
+        #expect(JSONTextReader.parse(String(repeating: "[", count: 200) + String(repeating: "]", count: 200)) != nil)
+        let text = try JSONTextWriterTests.agents()[0].jsonText()
+        var object = try #require(JSONTextReader.parse(text)?.objectValue)
+        object["config"] = nil
+        let data = try JSONCoding.encoder().encode(JSONValue.object(object))
+        #expect(throws: DecodingError.self) { try JSONCoding.decode(AgentRecord.self, from: data, using: JSONCoding.decoder()) }
+        object["generation"] = .string("one")
+        #expect(AgentRecord(json: .object(object)) == nil)
+    }
+}
