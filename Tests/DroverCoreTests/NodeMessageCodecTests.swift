@@ -19,6 +19,16 @@ struct NodeMessageCodecTests {
         .heartbeat(.init(resources: .init(capacity: .init(cpu: 2)), agents: [.init(agentID: "a1", generation: 1, status: .running)], agentsMore: true)),
         .agentList(.init(agents: [.init(agentID: "a2", generation: 4, status: .starting, restarts: 2)], more: false)),
         .heartbeat(.init(resources: .init(capacity: .init(cpu: 2)), agents: nil, agentsDigest: "2-8c3a4f")),
+        .heartbeat(.init(
+            resources: .init(capacity: .init(cpu: 1.5, memoryMB: 512, gpu: 1), load1: 0.25, memoryAvailableMB: 100.5),
+            agents: [.init(agentID: "a\"1", generation: 1, status: .running), .init(agentID: "a2", generation: 2, status: .stopped, restarts: 3)],
+            agentsMore: false
+        )),
+        .agentStart(.init(agentID: "a3", agentType: "echo", generation: 1, config: [:], state: nil)),
+        .taskRun(.init(
+            taskID: "t3", agentID: "a1", generation: 1, input: nil, attempt: 2, timeoutSeconds: 60,
+            workflow: .init(runID: "run-1", stepID: "s", item: 4, attempt: 1)
+        )),
         .agentListRequest(.init(reason: "digest mismatch")),
         .agentStart(.init(agentID: "a1", agentType: "counter", generation: 3, config: ["x": [1, 2.5, "s", true, nil]], state: ["count": 7])),
         .agentStop(.init(agentID: "a1", generation: 3, reason: "undeployed")),
@@ -37,6 +47,20 @@ struct NodeMessageCodecTests {
         let text = try codec.encode(message)
         #expect(try codec.decode(text) == message)
         #expect(text.contains("\"type\":\"\(message.type)\""))
+    }
+
+    @Test("frames written and read without JSONEncoder/JSONDecoder are exactly theirs", arguments: samples)
+    func fastFramesMatchFoundation(message: NodeMessage) throws {
+        let text = try codec.encode(message)
+        #expect(text == String(decoding: try JSONCoding.encoder().encode(message), as: UTF8.self))
+        let foundation = try JSONCoding.decoder().decode(NodeMessage.self, from: Data(text.utf8))
+        let fast = JSONTextReader.parse(text).flatMap(NodeMessage.init(json:))
+        if let fast { #expect(fast == foundation) }
+        // The frames that go by the thousand must take the fast path (a workflow step's run need not).
+        let hot = ["agent.start", "agent.stop", "agent.status", "heartbeat", "agent.list", "task.result"]
+        if hot.contains(message.type) || text.hasPrefix("{\"agent_id\"") && message.type == "task.run" && !text.contains("\"workflow\"") {
+            #expect(fast != nil, "\(text) was not read by the fast path")
+        }
     }
 
     @Test("the wire names are the documented ones")
@@ -94,5 +118,25 @@ struct JSONValueTests {
         let text = JSONCoding.formatDate(date)
         let parsed = try #require(JSONCoding.parseDate(text))
         #expect(abs(parsed.timeIntervalSince(date)) < 0.001)
+    }
+}
+
+@Suite("Agent list digests")
+struct AgentListDigestTests {
+    @Test("the digest is the documented FNV-1a over sorted \"ID|GENERATION|STATUS|RESTARTS\" lines, whatever the order")
+    func digestIsTheDocumentedHash() {
+        let agents: [NodeProtocol.RunningAgent] = [
+            .init(agentID: "b-2", generation: 12, status: .running, restarts: 3), .init(agentID: "a.1", generation: 1, status: .starting),
+            .init(agentID: "c_3", generation: 7, status: .failed, restarts: 10),
+        ]
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for agent in agents.sorted(by: { $0.agentID < $1.agentID }) {
+            for byte in "\(agent.agentID)|\(agent.generation)|\(agent.status.rawValue)|\(agent.restarts)\n".utf8 {
+                hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+            }
+        }
+        #expect(NodeProtocol.RunningAgent.digest(agents) == "3-" + String(hash, radix: 16))
+        #expect(NodeProtocol.RunningAgent.digest(agents.reversed()) == NodeProtocol.RunningAgent.digest(agents))
+        #expect(NodeProtocol.RunningAgent.digest([]) == "0-cbf29ce484222325")
     }
 }

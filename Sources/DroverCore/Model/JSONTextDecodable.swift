@@ -52,6 +52,11 @@ struct JSONMembers {
         return nil
     }
 
+    static func bool(_ json: JSONValue) -> Bool? {
+        if case .bool(let flag) = json { return flag }
+        return nil
+    }
+
     static func double(_ json: JSONValue) -> Double? {
         switch json {
         case .int(let number): Double(number)

@@ -110,14 +110,14 @@ public struct NodeMessageCodec: Sendable {
     }
 
     public func encode(_ message: NodeMessage) throws -> String {
-        try JSONCoding.string(message)
+        try message.fastJSONText() ?? JSONCoding.string(message)
     }
 
     public func decode(_ text: String) throws -> NodeMessage {
         let size = text.utf8.count
         guard size <= maxFrameBytes else { throw NodeMessageError.tooLarge(size, limit: maxFrameBytes) }
         do {
-            return try JSONCoding.decoder().decode(NodeMessage.self, from: Data(text.utf8))
+            return try JSONCoding.decode(NodeMessage.self, from: Data(text.utf8), using: JSONCoding.decoder())
         } catch let error as NodeMessageError {
             throw error
         } catch {

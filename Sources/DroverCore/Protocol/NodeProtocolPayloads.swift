@@ -15,11 +15,21 @@ public enum NodeProtocol {
         public static func digest(_ agents: some Sequence<RunningAgent>) -> String {
             var hash: UInt64 = 0xcbf2_9ce4_8422_2325
             var count = 0
+            // The bytes of "ID|GENERATION|STATUS|RESTARTS\n" per agent, fed without building the line.
+            func feed(_ bytes: some Sequence<UInt8>) {
+                for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+            }
+            let bar = UInt8(ascii: "|")
             for agent in agents.sorted(by: { $0.agentID < $1.agentID }) {
                 count += 1
-                for byte in "\(agent.agentID)|\(agent.generation)|\(agent.status.rawValue)|\(agent.restarts)\n".utf8 {
-                    hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
-                }
+                feed(agent.agentID.utf8)
+                feed(CollectionOfOne(bar))
+                feed(String(agent.generation).utf8)
+                feed(CollectionOfOne(bar))
+                feed(agent.status.rawValue.utf8)
+                feed(CollectionOfOne(bar))
+                feed(String(agent.restarts).utf8)
+                feed(CollectionOfOne(UInt8(ascii: "\n")))
             }
             return "\(count)-" + String(hash, radix: 16)
         }

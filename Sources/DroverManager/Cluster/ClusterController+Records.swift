@@ -32,24 +32,6 @@ extension ClusterController {
         }
     }
 
-    /// Records the status a node reports for an agent, if the agent is still placed on that
-    /// node at that generation (a stale copy's report changes nothing); returns the record
-    /// afterwards, or `nil` when the report was stale. Only the status fields are written.
-    func recordStatus(agentID: String, nodeID: String?, generation: Int?, status: AgentStatus, restarts: Int, lastError: String?, at now: Date) async throws -> AgentRecord? {
-        try await agentWrites.withLock(agentID) {
-            guard var agent = model.agent(id: agentID) else { return nil }
-            if let nodeID, agent.nodeID != nodeID { return nil }
-            if let generation, agent.generation != generation { return nil }
-            agent.status = status
-            agent.restarts = restarts
-            if let lastError { agent.lastError = lastError }
-            agent.updatedAt = now
-            guard try await store.updateAgentStatus(id: agentID, status: status, restarts: restarts, lastError: lastError, updatedAt: now) else { return nil }
-            model.put(agent)
-            return agent
-        }
-    }
-
     /// Records a batch of status reports from nodes in one store write: each report counts if
     /// its agent is still placed on that node at that generation (a stale copy's report changes
     /// nothing), an agent's reports in the order they came. Returns the records afterwards and

@@ -205,7 +205,15 @@ public final class ClusterController: Sendable {
     private func applyConcurrently(_ actions: [Reconciler.Action]) async throws {
         var perAgent: [String: [Reconciler.Action]] = [:]
         var agentOrder: [String] = []
+        // Statuses the nodes reported and the records do not show yet (often reports still in the
+        // status queue): one store write for all of them, each still checked against its record.
+        var statuses: [AgentStatusQueue.Item] = []
+        let now = Date()
         for action in actions {
+            if case .recordStatus(let agentID, let status, let restarts) = action {
+                if let item = reportedStatus(agentID: agentID, status: status, restarts: restarts, at: now) { statuses.append(item) }
+                continue
+            }
             guard let agentID = action.agentID else {
                 try await apply(action)
                 continue
@@ -213,6 +221,7 @@ public final class ClusterController: Sendable {
             if perAgent[agentID] == nil { agentOrder.append(agentID) }
             perAgent[agentID, default: []].append(action)
         }
+        if !statuses.isEmpty { _ = try await recordStatuses(statuses) }
         guard !agentOrder.isEmpty else { return }
         try await withThrowingTaskGroup(of: Void.self) { group in
             var next = 0
@@ -276,11 +285,19 @@ public final class ClusterController: Sendable {
                 await sessions.send(.agentStop(stop), to: nodeID)
             }
         case .recordStatus(let agentID, let status, let restarts):
-            _ = try await recordStatus(agentID: agentID, nodeID: nil, generation: nil, status: status, restarts: restarts, lastError: nil, at: now)
+            guard let item = reportedStatus(agentID: agentID, status: status, restarts: restarts, at: now) else { return }
+            _ = try await recordStatuses([item])
         case .remove(let agentID):
             try await deleteAgent(id: agentID)
             logger.info("agent removed", metadata: ["agent": "\(agentID)"])
         }
+    }
+
+    /// A status the reconciler found reported for an agent's current copy, as a node's report.
+    private func reportedStatus(agentID: String, status: AgentStatus, restarts: Int, at now: Date) -> AgentStatusQueue.Item? {
+        guard let agent = model.agent(id: agentID), let nodeID = agent.nodeID else { return nil }
+        let report = NodeProtocol.AgentStatusReport(agentID: agentID, generation: agent.generation, status: status, restarts: restarts)
+        return AgentStatusQueue.Item(nodeID: nodeID, report: report, at: now)
     }
 
     /// Whether a command keyed `key` may go out now (not sent in the last few seconds).

@@ -22,6 +22,9 @@ final class ClusterModel: Sendable {
         // the exact creation time, the list's by the millisecond it was stored with).
         let ordered = agents.map { (AgentOrderKey($0), $0) }.sorted { $0.0 < $1.0 }.map(\.1)
         model.state.withLock { state in
+            // Sized once: growing to 200,000 entries rehashes every record many times over.
+            state.agents.reserveCapacity(ordered.count)
+            state.changedAgents.reserveCapacity(ordered.count)
             for node in nodes { state.put(node) }
             for agent in ordered { state.put(agent) }
         }
