@@ -153,3 +153,39 @@ struct DateFormatTests {
         #expect(JSONCoding.parseDate("not a date") == nil)
     }
 }
+
+@Suite("Task records as text")
+struct TaskRecordTextTests {
+    static func tasks() -> [TaskRecord] {
+        let created = Date(timeIntervalSince1970: 1_796_314_858.125)
+        let bare = TaskRecord(id: "t1", agentID: "a1", tenant: "acme", input: ["n": 1], timeoutSeconds: 30, createdAt: created, deadline: created.addingTimeInterval(30))
+        var full = bare
+        full.id = "run-1.step.i3.a2"
+        full.input = ["text": "quote \" / \n 🚀", "list": [1, 2.5, nil, true]]
+        full.status = .timedOut
+        full.output = ["ok": false, "nested": ["x": []]]
+        full.error = "no result within 30 s"
+        full.attempt = 2
+        full.generation = 4
+        full.nodeID = "node-1"
+        full.timeoutSeconds = 0.25
+        full.dispatchedAt = created.addingTimeInterval(1)
+        full.completedAt = created.addingTimeInterval(2.5)
+        full.workflow = WorkflowTaskContext(runID: "run-1", stepID: "step", item: 3, attempt: 2)
+        var noItem = full
+        noItem.workflow = WorkflowTaskContext(runID: "run-2", stepID: "s", item: nil, attempt: 1)
+        noItem.output = .null
+        return [bare, full, noItem]
+    }
+
+    @Test("a task's text is JSONEncoder's, and reads back as JSONDecoder reads it")
+    func tasksAgreeWithFoundation() throws {
+        for task in Self.tasks() {
+            let foundation = try JSONCoding.encoder().encode(task)
+            #expect(try task.jsonText() == String(decoding: foundation, as: UTF8.self))
+            let parsed = try #require(JSONTextReader.parse(foundation))
+            let fast = try #require(TaskRecord(json: parsed))
+            #expect(fast == (try JSONCoding.decoder().decode(TaskRecord.self, from: foundation)))
+        }
+    }
+}

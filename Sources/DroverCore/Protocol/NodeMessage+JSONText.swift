@@ -40,7 +40,7 @@ extension NodeMessage {
             writer.int(report.restarts)
             writer.raw(",\"status\":")
             writer.string(report.status.rawValue)
-        case .taskRun(let run) where run.workflow == nil:
+        case .taskRun(let run):
             writer.raw("{\"agent_id\":")
             writer.string(run.agentID)
             writer.raw(",\"attempt\":")
@@ -53,6 +53,14 @@ extension NodeMessage {
             writer.string(run.taskID)
             writer.raw(",\"timeout_s\":")
             try writer.double(run.timeoutSeconds)
+            // "type" sorts before "workflow".
+            writer.raw(",\"type\":\"task.run\"")
+            if let workflow = run.workflow {
+                writer.raw(",\"workflow\":")
+                try writer.encodable(workflow)
+            }
+            writer.raw("}")
+            return writer.text
         case .taskResult(let result):
             writer.raw("{\"agent_id\":")
             writer.string(result.agentID)
@@ -224,8 +232,7 @@ extension NodeMessage: JSONTextDecodable {
     }
 
     private static func taskRun(_ object: JSONMembers) -> NodeProtocol.TaskRun? {
-        // A workflow step's context is read by its `Codable` conformance.
-        guard object.members["workflow"].map({ $0 == JSONValue.null }) ?? true,
+        guard let workflow = object.optional("workflow", WorkflowTaskContext.init(json:)),
             let taskID = object.required("task_id", JSONMembers.string),
             let agentID = object.required("agent_id", JSONMembers.string),
             let generation = object.required("generation", JSONMembers.int),
@@ -233,6 +240,6 @@ extension NodeMessage: JSONTextDecodable {
             let attempt = object.required("attempt", JSONMembers.int),
             let timeout = object.required("timeout_s", JSONMembers.double)
         else { return nil }
-        return .init(taskID: taskID, agentID: agentID, generation: generation, input: input, attempt: attempt, timeoutSeconds: timeout)
+        return .init(taskID: taskID, agentID: agentID, generation: generation, input: input, attempt: attempt, timeoutSeconds: timeout, workflow: workflow)
     }
 }
