@@ -308,13 +308,15 @@ public final class InMemoryStore: Store {
 
     // MARK: Audit
 
-    @discardableResult public func appendAudit(_ entry: AuditEntry) async throws -> AuditEntry {
-        let persisted = try Self.persisted(entry)
+    @discardableResult public func appendAudit(_ entries: [AuditEntry]) async throws -> [AuditEntry] {
+        let persisted = try entries.map(Self.persisted)
         return state.withLock { state in
-            var stored = persisted
-            stored.sequence = (state.audit.last?.sequence ?? 0) + 1
-            state.audit.append(stored)
-            return stored
+            persisted.map { entry in
+                var stored = entry
+                stored.sequence = (state.audit.last?.sequence ?? 0) + 1
+                state.audit.append(stored)
+                return stored
+            }
         }
     }
 

@@ -72,14 +72,30 @@ extension SQLiteStore {
 
     // MARK: Audit
 
-    @discardableResult public func appendAudit(_ entry: AuditEntry) async throws -> AuditEntry {
-        let rows = try await run(
-            "INSERT INTO audit (at, data) VALUES (?, ?) RETURNING sequence",
-            [.float(entry.at.timeIntervalSince1970), .text(try Self.encode(entry))]
+    @discardableResult public func appendAudit(_ entries: [AuditEntry]) async throws -> [AuditEntry] {
+        guard !entries.isEmpty else { return [] }
+        // One statement for the batch; json_each gives the rows in order, so the numbers follow it.
+        var rows = JSONTextWriter(capacity: entries.count * 256)
+        rows.raw("[")
+        for (index, entry) in entries.enumerated() {
+            rows.raw(index == 0 ? "[" : ",[")
+            try rows.double(entry.at.timeIntervalSince1970)
+            rows.raw(",")
+            rows.string(try Self.encode(entry))
+            rows.raw("]")
+        }
+        rows.raw("]")
+        let stored = try await run(
+            "INSERT INTO audit (at, data) SELECT value ->> 0, value ->> 1 FROM json_each(?) WHERE true ORDER BY key RETURNING sequence",
+            [.text(rows.text)]
         )
-        var stored = entry
-        stored.sequence = rows.first?.column("sequence")?.integer.map { Int($0) } ?? 0
-        return stored
+        let sequences = stored.compactMap { $0.column("sequence")?.integer.map { Int($0) } }.sorted()
+        guard sequences.count == entries.count else { throw StoreError.unavailable("\(entries.count) audit entries written, \(sequences.count) numbered") }
+        return zip(entries, sequences).map { entry, sequence in
+            var numbered = entry
+            numbered.sequence = sequence
+            return numbered
+        }
     }
 
     public func audit(after: Int, limit: Int) async throws -> [AuditEntry] {

@@ -129,8 +129,9 @@ public protocol Store: Sendable {
 
     // MARK: Audit
 
-    /// Appends an audit entry; the store numbers it. Returns the stored entry.
-    @discardableResult func appendAudit(_ entry: AuditEntry) async throws -> AuditEntry
+    /// Appends audit entries in one transaction, in order; the store numbers them. Returns the
+    /// stored entries.
+    @discardableResult func appendAudit(_ entries: [AuditEntry]) async throws -> [AuditEntry]
     /// Audit entries with a sequence above `after`, oldest first, at most `limit`.
     func audit(after: Int, limit: Int) async throws -> [AuditEntry]
 }
@@ -176,6 +177,13 @@ extension Store {
     @discardableResult
     public func updateAgentStatus(id: String, status: AgentStatus, restarts: Int, lastError: String?, updatedAt: Date) async throws -> Bool {
         try await updateAgentStatuses([.init(id: id, status: status, restarts: restarts, lastError: lastError, updatedAt: updatedAt)]).contains(id)
+    }
+
+    /// Appends one audit entry; the store numbers it. Returns the stored entry.
+    @discardableResult
+    public func appendAudit(_ entry: AuditEntry) async throws -> AuditEntry {
+        guard let stored = try await appendAudit([entry]).first else { throw StoreError.unavailable("the audit entry was not stored") }
+        return stored
     }
 
     /// The open tasks of one agent, oldest first.

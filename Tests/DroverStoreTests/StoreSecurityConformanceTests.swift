@@ -78,6 +78,13 @@ struct StoreSecurityConformanceTests {
             #expect(try await store.audit(after: 0, limit: 10) == [first, second])
             #expect(try await store.audit(after: first.sequence, limit: 10) == [second])
             #expect(try await store.audit(after: 0, limit: 1) == [first])
+            // A batch is stored in one write, numbered in its order, after what came before.
+            let paths = (0..<50).map { "/api/v1/cluster/agents/a\($0)" }
+            let batch = try await store.appendAudit(paths.map { AuditEntry(at: Fixtures.epoch, principal: .admin, method: "DELETE", path: $0, status: 202) })
+            #expect(batch.map(\.path) == paths)
+            #expect(batch.map(\.sequence) == batch.map(\.sequence).sorted() && batch[0].sequence > second.sequence)
+            #expect(try await store.audit(after: second.sequence, limit: 100) == batch)
+            #expect(try await store.appendAudit([]).isEmpty)
         }
     }
 }

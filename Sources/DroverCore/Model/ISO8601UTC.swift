@@ -3,7 +3,8 @@ import Foundation
 /// Reads `formatDate`'s own form, `2026-12-03T16:20:58.123Z` (UTC, milliseconds), with integer
 /// arithmetic: Foundation's ISO 8601 parse strategy costs about 1.5 µs a date, and a manager
 /// starting on 200,000 agents reads 400,000 of them. Anything else answers `nil`, and
-/// `JSONCoding.parseDate` then asks Foundation (other offsets, no fraction, other precisions).
+/// `JSONCoding.parseDate` then asks Foundation (other offsets, no fraction, other precisions,
+/// dates before 2001).
 enum ISO8601UTC {
     static func parse(_ text: String) -> Date? {
         var text = text
@@ -26,8 +27,11 @@ enum ISO8601UTC {
             else { return nil }
             let days = daysFromCivil(year: year, month: month, day: day)
             let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second
-            // Counted from 2001 as `Date` keeps time, so the value is bit for bit Foundation's.
-            return Date(timeIntervalSinceReferenceDate: Double(seconds - 978_307_200) + Double(millisecond) / 1_000)
+            // Counted from 2001 as `Date` keeps time, so the value is bit for bit Foundation's (which
+            // rounds differently for earlier dates: those are left to it).
+            let sinceReference = seconds - 978_307_200
+            guard sinceReference >= 0 else { return nil }
+            return Date(timeIntervalSinceReferenceDate: Double(sinceReference) + Double(millisecond) / 1_000)
         }
     }
 

@@ -33,28 +33,50 @@ final class AuditLog: Sendable {
         await flush()
     }
 
-    /// Writes waiting entries, oldest first, until the store refuses one.
+    /// Writes waiting entries, oldest first, until the store refuses them: all that have gathered
+    /// in one statement (calls arriving together are audited by one commit).
     func flush() async {
         await writer.withLock {
-            while let next = pending.withLock({ $0.first }) {
+            while true {
+                let batch = pending.withLock { Array($0.prefix(Self.maxBatch)) }
+                guard !batch.isEmpty else { return }
                 do {
-                    try await store.appendAudit(next)
-                    pending.withLock { _ = $0.removeFirst() }
+                    try await store.appendAudit(batch)
+                    pending.withLock { $0.removeFirst(batch.count) }
                 } catch where !isStoreUnavailable(error) {
-                    // Not an outage: this entry cannot be written at all; it must not hold up the rest.
-                    pending.withLock { _ = $0.removeFirst() }
-                    logger.error("an audit entry was refused by the store and dropped", metadata: ["action": "\(next.action)", "error": "\(error)"])
+                    // Not an outage: some entry cannot be written at all. One at a time, so only it is dropped.
+                    guard await writeOneByOne(batch.count) else { return }
                 } catch {
                     let waiting = pendingCount
                     if waiting == 1 || waiting % 1_000 == 0 {
                         logger.error(
-                            "could not write an audit entry; it is kept and written when the store takes writes again",
-                            metadata: ["action": "\(next.action)", "waiting": "\(waiting)", "error": "\(error)"]
+                            "could not write audit entries; they are kept and written when the store takes writes again",
+                            metadata: ["action": "\(batch[0].action)", "waiting": "\(waiting)", "error": "\(error)"]
                         )
                     }
                     return
                 }
             }
         }
+    }
+
+    /// The most entries written in one statement.
+    static let maxBatch = 1_000
+
+    /// Writes the first `count` waiting entries one by one, dropping any the store cannot take at
+    /// all; `false` when the store stopped taking writes (the rest wait).
+    private func writeOneByOne(_ count: Int) async -> Bool {
+        for _ in 0..<count {
+            guard let next = pending.withLock({ $0.first }) else { return true }
+            do {
+                try await store.appendAudit(next)
+            } catch where !isStoreUnavailable(error) {
+                logger.error("an audit entry was refused by the store and dropped", metadata: ["action": "\(next.action)", "error": "\(error)"])
+            } catch {
+                return false
+            }
+            pending.withLock { _ = $0.removeFirst() }
+        }
+        return true
     }
 }
