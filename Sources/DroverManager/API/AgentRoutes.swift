@@ -45,9 +45,8 @@ struct AgentRoutes: Sendable {
             let id = try await visibleAgent(context).id
             let wait = try Query.bool(request, "wait")
             let body = try await JSONResponse.decode(TaskSubmitRequest.self, from: request, context: context)
-            let task = try await controller.submitTask(agentID: id, request: body)
-            guard wait else { return try JSONResponse.make(task, status: .accepted) }
-            let waited = try await controller.awaitTask(tenant: task.tenant, id: task.id, timeout: .seconds(task.timeoutSeconds)) ?? task
+            guard wait else { return try JSONResponse.make(try await controller.submitTask(agentID: id, request: body), status: .accepted) }
+            let waited = try await controller.submitTaskAndWait(agentID: id, request: body)
             return try JSONResponse.make(waited, status: waited.status.isFinal ? .ok : .accepted)
         }
         group.get("agents/:id/tasks") { request, context in

@@ -7,6 +7,43 @@ import Logging
 extension ClusterController {
     /// Stores a new task for an agent and sends it if the agent is running.
     func submitTask(agentID: String, request: TaskSubmitRequest) async throws -> TaskRecord {
+        switch try await acceptTask(agentID: agentID, request: request) {
+        case .existing(let task): return task
+        case .new(let task, let agent): return try await insertAndDispatch(task, agent: agent)
+        }
+    }
+
+    /// Submits a task and waits until it is final or its timeout passes (`?wait=true`). The
+    /// waiter is armed before the task is stored and sent, so its result cannot slip past it,
+    /// and the wait needs no read of the store.
+    func submitTaskAndWait(agentID: String, request: TaskSubmitRequest) async throws -> TaskRecord {
+        switch try await acceptTask(agentID: agentID, request: request) {
+        case .existing(let task):
+            return try await awaitTask(tenant: task.tenant, id: task.id, timeout: .seconds(task.timeoutSeconds)) ?? task
+        case .new(let task, let agent):
+            let ticket = await waiters.arm(tenant: task.tenant, id: task.id)
+            let stored: TaskRecord
+            do {
+                stored = try await insertAndDispatch(task, agent: agent)
+            } catch {
+                await waiters.disarm(tenant: task.tenant, id: task.id, ticket: ticket)
+                throw error
+            }
+            if let finished = await waiters.wait(tenant: task.tenant, id: task.id, ticket: ticket, timeout: .seconds(task.timeoutSeconds)) {
+                return finished
+            }
+            return try await store.task(tenant: task.tenant, id: task.id) ?? stored
+        }
+    }
+
+    /// A submitted task: new (not stored yet), or one that already has the `task_id` asked for.
+    enum AcceptedTask {
+        case new(TaskRecord, AgentRecord)
+        case existing(TaskRecord)
+    }
+
+    /// Checks a submission and makes its record (or finds the task its `task_id` names).
+    private func acceptTask(agentID: String, request: TaskSubmitRequest) async throws -> AcceptedTask {
         guard let agent = model.agent(id: agentID) else { throw APIError.notFound("agent", agentID) }
         guard agent.desiredState == .running else {
             throw APIError(.conflict, code: "agent_undeployed", "agent '\(agentID)' is undeployed and takes no tasks")
@@ -24,7 +61,7 @@ extension ClusterController {
                 guard existing.agentID == agentID else {
                     throw APIError(.conflict, code: "task_exists", "task '\(taskID)' already exists for another agent")
                 }
-                return existing
+                return .existing(existing)
             }
         }
         let now = Date()
@@ -32,7 +69,7 @@ extension ClusterController {
             id: request.taskID ?? Identifiers.make("tsk"), agentID: agentID, tenant: agent.tenant, input: request.input,
             timeoutSeconds: timeout, createdAt: now, deadline: now.addingTimeInterval(timeout)
         )
-        return try await insertAndDispatch(task, agent: agent)
+        return .new(task, agent)
     }
 
     /// Stores a new task and sends it at once when its agent runs: one write, the task stored
