@@ -189,3 +189,27 @@ struct TaskRecordTextTests {
         }
     }
 }
+
+@Suite("Workflow events as text")
+struct WorkflowEventTextTests {
+    @Test("an event's text is JSONEncoder's, and reads back as JSONDecoder reads it, whichever members it has")
+    func eventsAgreeWithFoundation() throws {
+        let at = Date(timeIntervalSince1970: 1_796_314_858.5)
+        let events: [WorkflowEvent] = [
+            WorkflowEvent(kind: .runStarted, at: at, data: ["items": [1, 2, 3]], sequence: 1),
+            WorkflowEvent(kind: .stepScheduled, at: at, step: "fan", item: 7, attempt: 2, taskID: "run-1.fan.i7.a2", agentID: "agt-1", nodeID: "n1", data: "x", sequence: 2),
+            WorkflowEvent(kind: .stepFailed, at: at, step: "s", error: "boom \"quoted\"", retryAt: at.addingTimeInterval(1.5), sequence: 3),
+            WorkflowEvent(kind: .agentDeployed, at: at, agentID: "agt-2", agentType: "echo", sequence: 4),
+            WorkflowEvent(kind: .decisionMade, at: at, step: "d", next: "left", count: 3, propagates: false, sequence: 5),
+            WorkflowEvent(kind: .stepStarted, at: at, step: "w", until: at.addingTimeInterval(60), signal: "go", childRunID: "run-2", sequence: 6),
+            WorkflowEvent(kind: .runCompleted, at: at, data: .null, sequence: 7),
+        ]
+        for event in events {
+            let foundation = try JSONCoding.encoder().encode(event)
+            #expect(try event.jsonText() == String(decoding: foundation, as: UTF8.self))
+            let parsed = try #require(JSONTextReader.parse(foundation))
+            let fast = try #require(WorkflowEvent(json: parsed))
+            #expect(fast == (try JSONCoding.decoder().decode(WorkflowEvent.self, from: foundation)))
+        }
+    }
+}

@@ -97,6 +97,14 @@ public struct JSONTextWriter: Sendable {
         bytes.append(UInt8(ascii: "\""))
     }
 
+    /// Starts a member of an object whose first member may be absent: a comma unless it is the
+    /// first, then `name` (written with its quotes and colon).
+    public mutating func key(_ name: StaticString, first: inout Bool) {
+        if !first { raw(",") }
+        first = false
+        raw(name)
+    }
+
     /// `name` (with its comma and colon) and the string, when there is one; nothing otherwise.
     public mutating func member(_ name: StaticString, _ value: String?) {
         guard let value else { return }
