@@ -90,7 +90,8 @@ extension SQLiteStore {
             [.text(rows.text)]
         )
         let sequences = stored.compactMap { $0.column("sequence")?.integer.map { Int($0) } }.sorted()
-        guard sequences.count == entries.count else { throw StoreError.unavailable("\(entries.count) audit entries written, \(sequences.count) numbered") }
+        // Written but not all numbered back: not an outage (the batch must not be written again).
+        guard sequences.count == entries.count else { throw StoreError.corrupt("\(entries.count) audit entries written, \(sequences.count) numbered") }
         return zip(entries, sequences).map { entry, sequence in
             var numbered = entry
             numbered.sequence = sequence

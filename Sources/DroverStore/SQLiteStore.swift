@@ -246,23 +246,28 @@ public final class SQLiteStore: Store, Service, StoreHealthReporting {
     public func updateAgentStatuses(_ updates: [AgentStatusUpdate]) async throws -> Set<String> {
         guard !updates.isEmpty else { return [] }
         // One statement over a JSON array of rows; each document is changed in place by SQLite,
-        // so no record is encoded again here. Of several updates of one agent the last counts.
+        // so no record is encoded again here. Of several updates of one agent the last counts
+        // (with the last error any of them carried).
         var latest: [String: Int] = [:]
-        for (index, update) in updates.enumerated() { latest[update.id] = index }
+        var errors: [String: String] = [:]
+        for (index, update) in updates.enumerated() {
+            latest[update.id] = index
+            if let error = update.lastError { errors[update.id] = error }
+        }
         let rows: [JSONValue] = latest.values.sorted().map { index in
             let update = updates[index]
             return .array([
                 .string(update.id), .string(update.status.rawValue), .int(update.restarts), .string(JSONCoding.formatDate(update.updatedAt)),
-                update.lastError.map { .string($0) } ?? .null,
+                errors[update.id].map { .string($0) } ?? .null,
             ])
         }
         let changed = try await query(
             """
             UPDATE agents SET status = u.value ->> 1,
-                data = json_set(
-                    data, '$.status', u.value ->> 1, '$.restarts', u.value ->> 2, '$.updated_at', u.value ->> 3,
-                    '$.last_error', coalesce(u.value ->> 4, data ->> '$.last_error')
-                )
+                data = CASE WHEN u.value ->> 4 IS NULL
+                    THEN json_set(data, '$.status', u.value ->> 1, '$.restarts', u.value ->> 2, '$.updated_at', u.value ->> 3)
+                    ELSE json_set(data, '$.status', u.value ->> 1, '$.restarts', u.value ->> 2, '$.updated_at', u.value ->> 3, '$.last_error', u.value ->> 4)
+                END
             FROM json_each(?) AS u WHERE agents.id = u.value ->> 0
             RETURNING agents.id
             """,

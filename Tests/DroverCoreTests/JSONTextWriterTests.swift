@@ -97,7 +97,7 @@ struct JSONTextReaderTests {
     }
 
     @Test("values parse as JSONDecoder parses them", arguments: [
-        #"{"a": [1, -0, 2.5, -3e-7, 1e300, 12345678901234567890, true, false, null], "b": {"c": "d"}}"#,
+        #"{"a": [1, 0, 2.5, -3e-7, 1e300, 12345678901234567890, true, false, null], "b": {"c": "d"}}"#,
         #"  "esc \" \\ \/ \b \f \n \r \t \u00e9 \ud83d\ude80 é 🚀"  "#,
         #"[[], {}, [[[]]], "", 0]"#,
         "-9223372036854775808",
@@ -110,7 +110,7 @@ struct JSONTextReaderTests {
 
     @Test("anything doubtful is declined (JSONDecoder decides)", arguments: [
         "", " ", "{", "[1,]", "{\"a\":1,}", "01", "1.", "-", ".5", "1e", "+1", "\"\\x\"", "\"\u{01}\"", "\"\\ud83d\"", "\"\\ude80\"",
-        "{\"a\":1,\"a\":2}", "[1] 2", "1.0", "2e3", "NaN", "tru", "nul", "\"open", "{\"a\" 1}", "[1 2]",
+        "{\"a\":1,\"a\":2}", "[1] 2", "1.0", "2e3", "-0", "NaN", "tru", "nul", "\"open", "{\"a\" 1}", "[1 2]",
     ])
     func doubtfulInputIsDeclined(text: String) {
         #expect(JSONTextReader.parse(text) == nil)

@@ -104,6 +104,18 @@ struct SQLiteStoreTests {
         }
     }
 
+    @Test("a status written in place leaves the document in the encoder's own form (no null error added)")
+    func statusInPlaceKeepsTheDocumentsForm() async throws {
+        try await TemporaryFolder.with { folder in
+            let store = try await SQLiteStore.open(path: folder.appendingPathComponent("drover.db").path, logger: .test)
+            try await store.upsertAgent(Fixtures.agent("a1"))
+            #expect(try await store.updateAgentStatus(id: "a1", status: .running, restarts: 0, lastError: nil, updatedAt: Fixtures.epoch))
+            let stored = try #require(try await store.agent(id: "a1"))
+            #expect(try await store.firstColumn("SELECT data FROM agents WHERE id = 'a1'") == [try stored.jsonText()])
+            try await store.close()
+        }
+    }
+
     @Test("indexed columns follow the stored document")
     func indexedColumns() async throws {
         try await TemporaryFolder.with { folder in

@@ -120,6 +120,13 @@ struct StoreConformanceTests {
             #expect(stored[2].updatedAt == at.addingTimeInterval(2))
             #expect(stored[1] == agents[1])
             #expect(try await store.updateAgentStatuses([]).isEmpty)
+            // An error reported earlier in a batch is kept when a later update of the agent carries none.
+            _ = try await store.updateAgentStatuses([
+                .init(id: "a1", status: .failed, restarts: 1, lastError: "exit 3", updatedAt: at),
+                .init(id: "a1", status: .starting, restarts: 1, lastError: nil, updatedAt: at),
+            ])
+            #expect(try await store.agent(id: "a1")?.lastError == "exit 3")
+            #expect(try await store.agent(id: "a1")?.status == .starting)
         }
     }
 

@@ -227,7 +227,11 @@ private struct JSONTextParser {
             whole = false
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-        if whole, let integer = Int(text) { return .int(integer) }
+        if whole, let integer = Int(text) {
+            // `-0` is -0.0 to a Double field and 0 to an Int one: JSONDecoder decides.
+            guard integer != 0 || bytes[start] != UInt8(ascii: "-") else { return nil }
+            return .int(integer)
+        }
         guard let number = Double(text), number.isFinite else { return nil }
         if !whole, number.rounded() == number, abs(number) < 9.3e18 { return nil }
         return .double(number)
