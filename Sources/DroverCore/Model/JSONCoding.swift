@@ -36,7 +36,6 @@ public enum JSONCoding {
     }
 
     public static func parseDate(_ text: String) -> Date? {
-        if let date = ISO8601UTC.parse(text) { return date }
         if let date = try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)) {
             return date
         }
