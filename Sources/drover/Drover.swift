@@ -10,4 +10,12 @@ struct Drover: AsyncParsableCommand {
         version: DroverVersion.string,
         subcommands: [ManagerCommand.self, NodeCommand.self, DevCommand.self] + clientCommands
     )
+
+    /// Sets up the manager's process (`MallocArenas`, `ConcurrencyExecutor`) before any command runs.
+    static func main() async {
+        let command = CommandLine.arguments.dropFirst().first
+        if command == "manager" || command == "dev" { MallocArenas.limitUnlessConfigured() }
+        if command == "manager" { ConcurrencyExecutor.installFromEnvironment() }
+        await main(nil)
+    }
 }

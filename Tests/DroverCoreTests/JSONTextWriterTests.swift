@@ -200,3 +200,31 @@ struct WorkflowEventTextTests {
         }
     }
 }
+
+@Suite("Node records as text")
+struct NodeRecordTextTests {
+    @Test("a node's text is JSONEncoder's, byte for byte, with every optional set and unset")
+    func nodesAgreeWithFoundation() throws {
+        let at = Date(timeIntervalSince1970: 1_796_314_858.25)
+        let bare = NodeRecord(
+            id: "node-1", tenant: "default", name: "n", hostAddress: "10.0.0.1", apiPort: 0,
+            resources: NodeResources(capacity: ResourceSpec(cpu: 4, memoryMB: 8_192)), maxAgents: 100,
+            status: .active, connection: .websocket, registeredAt: at, lastHeartbeat: at.addingTimeInterval(5), incarnation: "inc-1"
+        )
+        var full = bare
+        full.capabilities = ["gpu", JSONTextWriterTests.awkward[1]]
+        full.labels = ["zone": "a", "Zone": JSONTextWriterTests.awkward[2]]
+        full.agentTypes = [AgentTypeInfo(name: "echo", driver: "builtin"), AgentTypeInfo(name: "py", driver: "process", resources: ResourceSpec(cpu: 0.25, memoryMB: 64.5, gpu: 1))]
+        full.resources = NodeResources(capacity: ResourceSpec(cpu: 0.1, memoryMB: 1e6, gpu: 2), load1: 0.75, memoryAvailableMB: 123.5)
+        full.healthScore = 0.9
+        full.metadata = ["orchestrator_id": "o-1", "nested": ["n": 1, "list": [true, nil]]]
+        full.shared = false
+        full.status = .draining
+        full.connection = .http
+        for node in [bare, full] {
+            let foundation = try JSONCoding.encoder().encode(node)
+            #expect(try node.jsonText() == String(decoding: foundation, as: UTF8.self))
+            #expect(try JSONCoding.string(node) == String(decoding: foundation, as: UTF8.self))
+        }
+    }
+}

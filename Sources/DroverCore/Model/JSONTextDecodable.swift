@@ -11,12 +11,13 @@ public protocol JSONTextDecodable: Decodable {
 
 extension JSONCoding {
     /// Decodes `type` from JSON: types that read themselves take `JSONTextReader`'s fast path,
-    /// everything else (and anything the fast path declines) goes through `decoder`.
-    public static func decode<T: Decodable>(_ type: T.Type, from data: Data, using decoder: JSONDecoder) throws -> T {
+    /// everything else (and anything the fast path declines) goes through `decoder`, which is
+    /// only made then.
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data, using decoder: @autoclosure () -> JSONDecoder) throws -> T {
         if let fast = T.self as? any JSONTextDecodable.Type, let json = JSONTextReader.parse(data), let value = fast.init(json: json) as? T {
             return value
         }
-        return try decoder.decode(T.self, from: data)
+        return try decoder().decode(T.self, from: data)
     }
 }
 

@@ -116,8 +116,10 @@ public struct NodeMessageCodec: Sendable {
     public func decode(_ text: String) throws -> NodeMessage {
         let size = text.utf8.count
         guard size <= maxFrameBytes else { throw NodeMessageError.tooLarge(size, limit: maxFrameBytes) }
+        // The frequent frames are read by the fast path, straight from the text.
+        if let json = JSONTextReader.parse(text), let message = NodeMessage(json: json) { return message }
         do {
-            return try JSONCoding.decode(NodeMessage.self, from: Data(text.utf8), using: JSONCoding.decoder())
+            return try JSONCoding.decoder().decode(NodeMessage.self, from: Data(text.utf8))
         } catch let error as NodeMessageError {
             throw error
         } catch {

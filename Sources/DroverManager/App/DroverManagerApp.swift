@@ -125,9 +125,13 @@ public struct DroverManagerApp: Sendable {
             .addRoutes(to: wsRouter)
 
         let host = configuration.host
+        // No pings from this side: a node heartbeats every few seconds, a silent one is declared
+        // down and its session closed (liveness), and the node pings the manager to find a dead
+        // connection itself. Pinging every session as well would add a third to an idle
+        // manager's frames.
         var server: HTTPServerBuilder = .http1WebSocketUpgrade(
             webSocketRouter: wsRouter,
-            configuration: .init(ws: .init(maxFrameSize: configuration.maxFrameBytes, autoPing: .enabled(timePeriod: .seconds(30))))
+            configuration: .init(ws: .init(maxFrameSize: configuration.maxFrameBytes, autoPing: .disabled))
         )
         if let certificate = configuration.tlsCertificatePath, let key = configuration.tlsKeyPath {
             // The same port serves HTTPS and wss; a plain-HTTP client fails its handshake.

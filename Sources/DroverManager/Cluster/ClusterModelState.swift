@@ -17,7 +17,7 @@ struct ClusterModelState {
     }
 
     var nodes: [String: NodeRecord] = [:]
-    var agents: [String: AgentRecord] = [:]
+    var agents = AgentTable()
     /// Agent ids by the node they are placed on (whatever their desired state).
     var byNode: [String: Set<String>] = [:]
     var usage: [String: NodeUsage] = [:]

@@ -25,7 +25,7 @@ actor NodeSessions {
     /// is judged from it, so a store that refuses writes never makes a node look silent.
     private var heardAt: [String: Date] = [:]
     /// Which connected nodes report each agent (the reverse of `Session.reported`).
-    private var reportedBy: [String: Set<String>] = [:]
+    private var reportedBy: [String: ReportingNodes] = [:]
     /// Agents whose reported copies changed since reconciliation last looked (`takeChanged`).
     private var changedAgents: Set<String> = []
     /// The nodes with a session, kept as sessions open and end (read on every placement), and a
@@ -127,8 +127,7 @@ actor NodeSessions {
         guard previous != current else { return }
         sessions[nodeID]?.digest = nil
         changedAgents.insert(agent.agentID)
-        if current == nil { reportedBy[agent.agentID]?.remove(nodeID) } else { reportedBy[agent.agentID, default: []].insert(nodeID) }
-        if reportedBy[agent.agentID]?.isEmpty == true { reportedBy[agent.agentID] = nil }
+        if current == nil { reportedBy.drop(nodeID, reporting: agent.agentID) } else { reportedBy.add(nodeID, reporting: agent.agentID) }
     }
 
     /// Keeps `reportedBy` and `changedAgents` up to date when a node's report goes from
@@ -136,12 +135,11 @@ actor NodeSessions {
     /// opened or ended).
     private func reindex(_ nodeID: String, from old: [String: NodeProtocol.RunningAgent], to new: [String: NodeProtocol.RunningAgent], all: Bool) {
         for (agentID, copy) in old where new[agentID] == nil {
-            reportedBy[agentID]?.remove(nodeID)
-            if reportedBy[agentID]?.isEmpty == true { reportedBy[agentID] = nil }
+            reportedBy.drop(nodeID, reporting: agentID)
             if all || copy != new[agentID] { changedAgents.insert(agentID) }
         }
         for (agentID, copy) in new {
-            reportedBy[agentID, default: []].insert(nodeID)
+            reportedBy.add(nodeID, reporting: agentID)
             if all || old[agentID] != copy { changedAgents.insert(agentID) }
         }
     }
@@ -158,7 +156,8 @@ actor NodeSessions {
     func reported(about agentIDs: Set<String>) -> [String: [NodeProtocol.RunningAgent]] {
         var view: [String: [NodeProtocol.RunningAgent]] = [:]
         for agentID in agentIDs {
-            for nodeID in reportedBy[agentID] ?? [] {
+            guard let nodeIDs = reportedBy[agentID] else { continue }
+            for nodeID in nodeIDs {
                 if let copy = sessions[nodeID]?.reported[agentID] { view[nodeID, default: []].append(copy) }
             }
         }
