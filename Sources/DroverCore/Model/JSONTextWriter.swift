@@ -105,11 +105,66 @@ public struct JSONTextWriter: Sendable {
         raw(name)
     }
 
-    /// `name` (with its comma and colon) and the string, when there is one; nothing otherwise.
+    // Optional members: `name` (with its comma and colon) and the value when there is one,
+    // nothing otherwise, as `JSONEncoder` leaves out `nil`.
+
     public mutating func member(_ name: StaticString, _ value: String?) {
         guard let value else { return }
         raw(name)
         string(value)
+    }
+
+    public mutating func member(_ name: StaticString, _ value: Int?) {
+        guard let value else { return }
+        raw(name)
+        int(value)
+    }
+
+    public mutating func member(_ name: StaticString, _ value: Bool?) {
+        guard let value else { return }
+        raw(name)
+        bool(value)
+    }
+
+    public mutating func member(_ name: StaticString, _ value: Double?) throws {
+        guard let value else { return }
+        raw(name)
+        try double(value)
+    }
+
+    public mutating func member(_ name: StaticString, _ value: Date?) {
+        guard let value else { return }
+        raw(name)
+        date(value)
+    }
+
+    public mutating func member(_ name: StaticString, _ value: [String]?) {
+        guard let value else { return }
+        raw(name)
+        strings(value)
+    }
+
+    /// A `JSONValue` member; `.some(.null)` is written as `null`.
+    public mutating func member(_ name: StaticString, _ value: JSONValue?) throws {
+        guard let value else { return }
+        raw(name)
+        try self.value(value)
+    }
+
+    public mutating func member<T: JSONTextEncodable>(_ name: StaticString, _ value: T?) throws {
+        guard let value else { return }
+        raw(name)
+        try encodable(value)
+    }
+
+    /// An array of values that write themselves.
+    public mutating func array<T: JSONTextEncodable>(_ values: [T]) throws {
+        raw("[")
+        for (index, value) in values.enumerated() {
+            if index > 0 { raw(",") }
+            try encodable(value)
+        }
+        raw("]")
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
@@ -191,10 +246,7 @@ extension AgentRecord: JSONTextEncodable {
         writer.string(strategy.rawValue)
         writer.raw(",\"desired_state\":")
         writer.string(desiredState.rawValue)
-        if let failedNodes {
-            writer.raw(",\"failed_nodes\":")
-            writer.strings(failedNodes)
-        }
+        writer.member(",\"failed_nodes\":", failedNodes)
         writer.raw(",\"generation\":")
         writer.int(generation)
         writer.raw(",\"id\":")
@@ -202,10 +254,7 @@ extension AgentRecord: JSONTextEncodable {
         writer.raw(",\"labels\":")
         writer.strings(labels)
         writer.member(",\"last_error\":", lastError)
-        if let minNodeCapacity {
-            writer.raw(",\"min_node_capacity\":")
-            try writer.encodable(minNodeCapacity)
-        }
+        try writer.member(",\"min_node_capacity\":", minNodeCapacity)
         writer.member(",\"node_id\":", nodeID)
         writer.raw(",\"node_selector\":")
         writer.strings(nodeSelector)
@@ -217,10 +266,7 @@ extension AgentRecord: JSONTextEncodable {
         writer.raw(",\"restarts\":")
         writer.int(restarts)
         writer.member(",\"spread_by\":", spreadBy)
-        if let state {
-            writer.raw(",\"state\":")
-            try writer.value(state)
-        }
+        try writer.member(",\"state\":", state)
         writer.raw(",\"status\":")
         writer.string(status.rawValue)
         writer.raw(",\"tenant\":")
@@ -233,16 +279,9 @@ extension AgentRecord: JSONTextEncodable {
 
 extension ListResponse: JSONTextEncodable where Item: JSONTextEncodable {
     public func writeJSON(to writer: inout JSONTextWriter) throws {
-        writer.raw("{\"items\":[")
-        for (index, item) in items.enumerated() {
-            if index > 0 { writer.raw(",") }
-            try writer.encodable(item)
-        }
-        writer.raw("]")
-        if let nextCursor {
-            writer.raw(",\"next_cursor\":")
-            writer.string(nextCursor)
-        }
+        writer.raw("{\"items\":")
+        try writer.array(items)
+        writer.member(",\"next_cursor\":", nextCursor)
         writer.raw("}")
     }
 }

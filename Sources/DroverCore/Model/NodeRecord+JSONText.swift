@@ -7,21 +7,15 @@ import Foundation
 
 extension NodeRecord: JSONTextEncodable {
     public func writeJSON(to writer: inout JSONTextWriter) throws {
-        writer.raw("{\"agent_types\":[")
-        for (index, info) in agentTypes.enumerated() {
-            if index > 0 { writer.raw(",") }
-            try writer.encodable(info)
-        }
-        writer.raw("],\"api_port\":")
+        writer.raw("{\"agent_types\":")
+        try writer.array(agentTypes)
+        writer.raw(",\"api_port\":")
         writer.int(apiPort)
         writer.raw(",\"capabilities\":")
         writer.strings(capabilities)
         writer.raw(",\"connection\":")
         writer.string(connection.rawValue)
-        if let healthScore {
-            writer.raw(",\"health_score\":")
-            try writer.double(healthScore)
-        }
+        try writer.member(",\"health_score\":", healthScore)
         writer.raw(",\"host_address\":")
         writer.string(hostAddress)
         writer.raw(",\"id\":")
@@ -42,10 +36,7 @@ extension NodeRecord: JSONTextEncodable {
         writer.date(registeredAt)
         writer.raw(",\"resources\":")
         try writer.encodable(resources)
-        if let shared {
-            writer.raw(",\"shared\":")
-            writer.bool(shared)
-        }
+        writer.member(",\"shared\":", shared)
         writer.raw(",\"status\":")
         writer.string(status.rawValue)
         writer.raw(",\"tenant\":")
@@ -70,14 +61,8 @@ extension NodeResources: JSONTextEncodable {
     public func writeJSON(to writer: inout JSONTextWriter) throws {
         writer.raw("{\"capacity\":")
         try writer.encodable(capacity)
-        if let load1 {
-            writer.raw(",\"load_1m\":")
-            try writer.double(load1)
-        }
-        if let memoryAvailableMB {
-            writer.raw(",\"memory_available_mb\":")
-            try writer.double(memoryAvailableMB)
-        }
+        try writer.member(",\"load_1m\":", load1)
+        try writer.member(",\"memory_available_mb\":", memoryAvailableMB)
         writer.raw("}")
     }
 }

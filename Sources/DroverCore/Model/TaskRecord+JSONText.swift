@@ -11,42 +11,27 @@ extension TaskRecord: JSONTextEncodable {
         writer.string(agentID)
         writer.raw(",\"attempt\":")
         writer.int(attempt)
-        if let completedAt {
-            writer.raw(",\"completed_at\":")
-            writer.date(completedAt)
-        }
+        writer.member(",\"completed_at\":", completedAt)
         writer.raw(",\"created_at\":")
         writer.date(createdAt)
         writer.raw(",\"deadline\":")
         writer.date(deadline)
-        if let dispatchedAt {
-            writer.raw(",\"dispatched_at\":")
-            writer.date(dispatchedAt)
-        }
+        writer.member(",\"dispatched_at\":", dispatchedAt)
         writer.member(",\"error\":", error)
-        if let generation {
-            writer.raw(",\"generation\":")
-            writer.int(generation)
-        }
+        writer.member(",\"generation\":", generation)
         writer.raw(",\"id\":")
         writer.string(id)
         writer.raw(",\"input\":")
         try writer.value(input)
         writer.member(",\"node_id\":", nodeID)
-        if let output {
-            writer.raw(",\"output\":")
-            try writer.value(output)
-        }
+        try writer.member(",\"output\":", output)
         writer.raw(",\"status\":")
         writer.string(status.rawValue)
         writer.raw(",\"tenant\":")
         writer.string(tenant)
         writer.raw(",\"timeout_s\":")
         try writer.double(timeoutSeconds)
-        if let workflow {
-            writer.raw(",\"workflow\":")
-            try writer.encodable(workflow)
-        }
+        try writer.member(",\"workflow\":", workflow)
         writer.raw("}")
     }
 }
@@ -83,10 +68,7 @@ extension WorkflowTaskContext: JSONTextEncodable, JSONTextDecodable {
     public func writeJSON(to writer: inout JSONTextWriter) throws {
         writer.raw("{\"attempt\":")
         writer.int(attempt)
-        if let item {
-            writer.raw(",\"item\":")
-            writer.int(item)
-        }
+        writer.member(",\"item\":", item)
         writer.raw(",\"run_id\":")
         writer.string(runID)
         writer.raw(",\"step_id\":")

@@ -19,10 +19,7 @@ extension NodeMessage {
             try writer.value(start.config)
             writer.raw(",\"generation\":")
             writer.int(start.generation)
-            if let state = start.state {
-                writer.raw(",\"state\":")
-                try writer.value(state)
-            }
+            try writer.member(",\"state\":", start.state)
         case .agentStop(let stop):
             writer.raw("{\"agent_id\":")
             writer.string(stop.agentID)
@@ -55,10 +52,7 @@ extension NodeMessage {
             try writer.double(run.timeoutSeconds)
             // "type" sorts before "workflow".
             writer.raw(",\"type\":\"task.run\"")
-            if let workflow = run.workflow {
-                writer.raw(",\"workflow\":")
-                try writer.encodable(workflow)
-            }
+            try writer.member(",\"workflow\":", run.workflow)
             writer.raw("}")
             return writer.text
         case .taskResult(let result):
@@ -69,21 +63,15 @@ extension NodeMessage {
             writer.int(result.generation)
             writer.raw(",\"ok\":")
             writer.bool(result.ok)
-            if let output = result.output {
-                writer.raw(",\"output\":")
-                try writer.value(output)
-            }
-            if let rejected = result.rejected {
-                writer.raw(",\"rejected\":")
-                writer.bool(rejected)
-            }
+            try writer.member(",\"output\":", result.output)
+            writer.member(",\"rejected\":", result.rejected)
             writer.raw(",\"task_id\":")
             writer.string(result.taskID)
         case .heartbeat(let heartbeat):
             writer.raw("{")
             if let agents = heartbeat.agents {
                 writer.raw("\"agents\":")
-                Self.write(agents, to: &writer)
+                try writer.array(agents)
                 writer.raw(",")
             }
             writer.member("\"agents_digest\":", heartbeat.agentsDigest)
@@ -93,20 +81,11 @@ extension NodeMessage {
                 writer.bool(more)
                 writer.raw(",")
             }
-            writer.raw("\"resources\":{\"capacity\":")
-            try writer.encodable(heartbeat.resources.capacity)
-            if let load = heartbeat.resources.load1 {
-                writer.raw(",\"load_1m\":")
-                try writer.double(load)
-            }
-            if let available = heartbeat.resources.memoryAvailableMB {
-                writer.raw(",\"memory_available_mb\":")
-                try writer.double(available)
-            }
-            writer.raw("}")
+            writer.raw("\"resources\":")
+            try writer.encodable(heartbeat.resources)
         case .agentList(let list):
             writer.raw("{\"agents\":")
-            Self.write(list.agents, to: &writer)
+            try writer.array(list.agents)
             writer.raw(",\"more\":")
             writer.bool(list.more)
         default:
@@ -117,21 +96,19 @@ extension NodeMessage {
         writer.raw("}")
         return writer.text
     }
+}
 
-    private static func write(_ agents: [NodeProtocol.RunningAgent], to writer: inout JSONTextWriter) {
-        writer.raw("[")
-        for (index, agent) in agents.enumerated() {
-            writer.raw(index == 0 ? "{\"agent_id\":" : ",{\"agent_id\":")
-            writer.string(agent.agentID)
-            writer.raw(",\"generation\":")
-            writer.int(agent.generation)
-            writer.raw(",\"restarts\":")
-            writer.int(agent.restarts)
-            writer.raw(",\"status\":")
-            writer.string(agent.status.rawValue)
-            writer.raw("}")
-        }
-        writer.raw("]")
+extension NodeProtocol.RunningAgent: JSONTextEncodable {
+    public func writeJSON(to writer: inout JSONTextWriter) {
+        writer.raw("{\"agent_id\":")
+        writer.string(agentID)
+        writer.raw(",\"generation\":")
+        writer.int(generation)
+        writer.raw(",\"restarts\":")
+        writer.int(restarts)
+        writer.raw(",\"status\":")
+        writer.string(status.rawValue)
+        writer.raw("}")
     }
 }
 

@@ -18,45 +18,24 @@ extension WorkflowEvent: JSONTextEncodable {
         }
         writer.key("\"at\":", first: &first)
         writer.date(at)
-        if let attempt {
-            writer.raw(",\"attempt\":")
-            writer.int(attempt)
-        }
+        writer.member(",\"attempt\":", attempt)
         writer.member(",\"child_run_id\":", childRunID)
-        if let count {
-            writer.raw(",\"count\":")
-            writer.int(count)
-        }
-        if let data {
-            writer.raw(",\"data\":")
-            try writer.value(data)
-        }
+        writer.member(",\"count\":", count)
+        try writer.member(",\"data\":", data)
         writer.member(",\"error\":", error)
-        if let item {
-            writer.raw(",\"item\":")
-            writer.int(item)
-        }
+        writer.member(",\"item\":", item)
         writer.raw(",\"kind\":")
         writer.string(kind.rawValue)
         writer.member(",\"next\":", next)
         writer.member(",\"node_id\":", nodeID)
-        if let propagates {
-            writer.raw(",\"propagates\":")
-            writer.bool(propagates)
-        }
-        if let retryAt {
-            writer.raw(",\"retry_at\":")
-            writer.date(retryAt)
-        }
+        writer.member(",\"propagates\":", propagates)
+        writer.member(",\"retry_at\":", retryAt)
         writer.raw(",\"sequence\":")
         writer.int(sequence)
         writer.member(",\"signal\":", signal)
         writer.member(",\"step\":", step)
         writer.member(",\"task_id\":", taskID)
-        if let until {
-            writer.raw(",\"until\":")
-            writer.date(until)
-        }
+        writer.member(",\"until\":", until)
         writer.raw("}")
     }
 }
