@@ -142,11 +142,10 @@ final class SimulatedNode: Sendable {
     }
 
     /// Heartbeats once welcomed: the first after a random part of the interval (a thousand
-    /// nodes do not beat in step), then every interval.
+    /// nodes do not beat in step), then every interval (the last one `welcome` gave).
     private func heartbeat() async throws {
         while state.withLock({ $0.interval == nil }) { try await Task.sleep(for: .milliseconds(50)) }
-        let interval = state.withLock { $0.interval } ?? .seconds(5)
-        try await Task.sleep(for: interval * Double.random(in: 0...1))
+        try await Task.sleep(for: (state.withLock { $0.interval } ?? .seconds(5)) * Double.random(in: 0...1))
         var sentVersion = -1
         while true {
             state.withLock { state in
@@ -162,7 +161,8 @@ final class SimulatedNode: Sendable {
                 state.session?.yield(.heartbeat(.init(resources: resources, agents: first, agentsMore: more ? true : nil)))
                 for part in rest { state.session?.yield(.agentList(part)) }
             }
-            try await Task.sleep(for: interval)
+            // A later `welcome` changes the interval (the manager paces a large fleet).
+            try await Task.sleep(for: state.withLock { $0.interval } ?? .seconds(5))
         }
     }
 }

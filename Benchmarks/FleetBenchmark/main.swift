@@ -1,13 +1,15 @@
 // The manager's live path at fleet scale, through the REST API: single deploys by many clients,
 // bulk deploys with `replicas`, paged lists and status under a large fleet, idle CPU, restart to
 // ready, and the failover of one node's agents. The built `drover` manager runs as a real
-// process (SQLite, its default heartbeat of 5 s and grace of 15 s); `--nodes` nodes are
+// process (SQLite, its default heartbeat of 5 s and grace of 15 s, and at most 50 heartbeats a
+// second from the whole fleet, so 1,001 nodes are told a longer interval); `--nodes` nodes are
 // simulated in this process, each with its own WebSocket speaking the node protocol
 // (`SimulatedNode`), so that the figures are the manager's and not those of agent processes.
 // Not a test: it prints figures.
 //
 //   swift build -c release --product drover && swift build -c release --product drover-bench-fleet
 //   .build/release/drover-bench-fleet [--nodes 1000] [--single 100000] [--bulk 100000] [--clients 32] [--failover 10000]
+//                                     [--max-heartbeats-per-second 50]   (0: every node beats every 5 s)
 import DroverClient
 import DroverCore
 import DroverTestSupport
@@ -25,6 +27,7 @@ var singleCount = 100_000
 var bulkCount = 100_000
 var clientCount = 32
 var failoverCount = 10_000
+var maxHeartbeatsPerSecond = 50
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let flag = arguments.next() {
     let value = Int(arguments.next() ?? "") ?? -1
@@ -34,8 +37,9 @@ while let flag = arguments.next() {
     case "--bulk" where value >= 0: bulkCount = value
     case "--clients" where value > 0: clientCount = value
     case "--failover" where value >= 0: failoverCount = value
+    case "--max-heartbeats-per-second" where value >= 0: maxHeartbeatsPerSecond = value
     default:
-        say("usage: drover-bench-fleet [--nodes 1000] [--single 100000] [--bulk 100000] [--clients 32] [--failover 10000]")
+        say("usage: drover-bench-fleet [--nodes 1000] [--single 100000] [--bulk 100000] [--clients 32] [--failover 10000] [--max-heartbeats-per-second 50]")
         exit(2)
     }
 }
@@ -45,7 +49,7 @@ let total = singleCount + bulkCount
 let perNode = ((total + failoverCount) * 3) / (2 * nodeCount) + 100
 let cluster = try TestCluster(heartbeatInterval: 5, heartbeatGrace: 15)
 // The manager's defaults where the test clusters shorten them (a reconciliation pass a second).
-cluster.managerArguments = ["--rate-limit", "0", "--reconcile-interval", "1"]
+cluster.managerArguments = ["--rate-limit", "0", "--reconcile-interval", "1", "--max-heartbeats-per-second", "\(maxHeartbeatsPerSecond)"]
 let manager = try await cluster.startManager()
 let simulated = (0..<nodeCount).map { SimulatedNode(id: "sim-\($0)", managerURL: cluster.managerURL, token: cluster.token, maxAgents: perNode) }
 // The node that dies in the failover stage: it takes its share, then `--failover` agents of 0.001 CPU
@@ -57,7 +61,21 @@ let client = cluster.client
 try await eventually("every simulated node registered", timeout: .seconds(120), every: .milliseconds(500)) {
     (try await client.clusterStatus().nodes["active"] ?? 0) == nodeCount + 1
 }
-say("fleet: \(nodeCount + 1) simulated nodes over real WebSockets (max \(perNode) agents each), \(clientCount) REST clients, builtin echo agents, one manager (SQLite, heartbeat 5 s), release build")
+// The interval the manager settles on for this many nodes (it tells them in a later `welcome`).
+var heartbeatSeconds = 5.0
+try await eventually("the manager paces the fleet's heartbeats", timeout: .seconds(10), every: .milliseconds(250)) {
+    let metrics = String(decoding: try await client.raw(method: "GET", path: "/metrics").body, as: UTF8.self)
+    let line = metrics.split(separator: "\n").first { $0.hasPrefix("drover_manager_heartbeat_interval_seconds ") }
+    heartbeatSeconds = line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 5
+    let expected = maxHeartbeatsPerSecond > 0 ? max(5, Double(nodeCount + 1) / Double(maxHeartbeatsPerSecond)) : 5
+    return heartbeatSeconds >= expected
+}
+let heartbeatGraceSeconds = 15 + heartbeatSeconds - 5
+let limit = maxHeartbeatsPerSecond > 0 ? "at most \(maxHeartbeatsPerSecond) heartbeats/s" : "no heartbeat limit"
+say(String(
+    format: "fleet: %d simulated nodes over real WebSockets (max %d agents each), %d REST clients, builtin echo agents, one manager (SQLite, ",
+    nodeCount + 1, perNode, clientCount
+) + String(format: "heartbeat %.2f s for %d nodes, ", heartbeatSeconds, nodeCount + 1) + limit + String(format: ", grace %.2f s), release build", heartbeatGraceSeconds))
 
 // Processes are stopped on the way out, also when a stage fails.
 do {
@@ -128,7 +146,10 @@ do {
     let cpuBefore = try cpuSeconds(manager.pid)
     try await Task.sleep(for: .seconds(30))
     let idle = (try cpuSeconds(manager.pid) - cpuBefore) / 30
-    say(String(format: "manager CPU while idle for 30 s with %d agents on %d heartbeating nodes: %.1f%% of one core", placed, nodeCount + 1, idle * 100))
+    say(String(
+        format: "manager CPU while idle for 30 s with %d agents on %d nodes heartbeating every %.2f s: %.1f%% of one core", placed, nodeCount + 1,
+        heartbeatSeconds, idle * 100
+    ))
 
     // 4. Restart to ready: kill -9, start again, time until a deploy is answered.
     await cluster.killManager()
@@ -168,8 +189,8 @@ do {
             return left == 0 && running >= placed
         }
         say(String(
-            format: "failover: the %d agents of a node that died: node declared down after %.1f s (grace 15 s), all running elsewhere %.1f s after that",
-            onVictim, milliseconds(downAt - killedAt) / 1_000, milliseconds(ContinuousClock.now - downAt) / 1_000
+            format: "failover: the %d agents of a node that died: node declared down after %.1f s (grace %.2f s), all running elsewhere %.1f s after that",
+            onVictim, milliseconds(downAt - killedAt) / 1_000, heartbeatGraceSeconds, milliseconds(ContinuousClock.now - downAt) / 1_000
         ))
     }
 } catch {

@@ -7,6 +7,8 @@ struct NodeMetrics: Sendable {
     let duplicateTasks = Counter(label: "drover_node_duplicate_tasks_total")
     let managerConnected = Gauge(label: "drover_node_manager_connected")
     let bufferedResults = Gauge(label: "drover_node_buffered_results")
+    /// The heartbeat interval the manager asked for (it grows with the manager's fleet).
+    let heartbeatInterval = Gauge(label: "drover_node_heartbeat_interval_seconds")
 
     /// Agents by status (every status is written, zeros included).
     func record(agents: some Sequence<AgentStatus>) {

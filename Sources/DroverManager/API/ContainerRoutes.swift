@@ -104,7 +104,7 @@ struct ContainerRoutes: Sendable {
         try await controller.planLock.withLock { try await controller.saveNode(node) }
         controller.logger.info("node registered over HTTP", metadata: ["node": "\(node.id)"])
         let response = ContainerRegisterResponse(
-            containerID: node.id, status: node.status, heartbeatIntervalSeconds: NodeLiveness.seconds(controller.configuration.heartbeatInterval)
+            containerID: node.id, status: node.status, heartbeatIntervalSeconds: NodeLiveness.seconds(controller.announcedLiveness.interval)
         )
         return try JSONResponse.make(response, status: .created)
     }
@@ -125,7 +125,7 @@ struct ContainerRoutes: Sendable {
             return node
         }
         let response = ContainerRegisterResponse(
-            containerID: node.id, status: node.status, heartbeatIntervalSeconds: NodeLiveness.seconds(controller.configuration.heartbeatInterval)
+            containerID: node.id, status: node.status, heartbeatIntervalSeconds: NodeLiveness.seconds(controller.announcedLiveness.interval)
         )
         return try JSONResponse.make(response)
     }

@@ -15,6 +15,10 @@ public struct ManagerConfiguration: Sendable {
     public var heartbeatInterval: Duration
     /// Silence after which a node is `down` and its agents are placed elsewhere.
     public var heartbeatGrace: Duration
+    /// Heartbeats per second the whole fleet may send (0: no limit). A fleet that needs more
+    /// is told a longer interval, and its grace grows by as much (see `HeartbeatPace`); 50,
+    /// as Nomad's `max_heartbeats_per_second`, keeps 5 s up to 250 nodes.
+    public var maxHeartbeatsPerSecond: Double = 50
     /// After the manager starts, how long nodes have to reconnect before their silence counts:
     /// a node is `down` only after this plus `heartbeatGrace` without a heartbeat. It covers a
     /// node's reconnect backoff (5 s at most), so the manager's own restart moves no agent.
@@ -96,6 +100,9 @@ public struct ManagerConfiguration: Sendable {
         guard heartbeatInterval > .zero else { throw ConfigurationError("--heartbeat-interval must be positive") }
         guard heartbeatGrace > heartbeatInterval else {
             throw ConfigurationError("--heartbeat-grace must be longer than --heartbeat-interval")
+        }
+        guard maxHeartbeatsPerSecond >= 0, maxHeartbeatsPerSecond.isFinite else {
+            throw ConfigurationError("--max-heartbeats-per-second may not be negative (0: no limit)")
         }
         guard reconnectGrace >= .zero, reconnectGrace <= .seconds(3_600) else {
             throw ConfigurationError("--reconnect-grace must be between 0 and 3600 seconds")

@@ -42,10 +42,11 @@ extension ClusterController {
         await sessions.open(
             nodeID: hello.nodeID, sessionID: sessionID, outbound: outbound, reported: hello.agents, now: now, credential: principal.credential
         )
+        let pace = announcedLiveness
         let welcome = NodeProtocol.Welcome(
             nodeID: hello.nodeID,
-            heartbeatIntervalSeconds: NodeLiveness.seconds(configuration.heartbeatInterval),
-            heartbeatGraceSeconds: NodeLiveness.seconds(configuration.heartbeatGrace),
+            heartbeatIntervalSeconds: NodeLiveness.seconds(pace.interval),
+            heartbeatGraceSeconds: NodeLiveness.seconds(pace.grace),
             nodeCredential: issuedCredential
         )
         outbound.yield(.welcome(welcome))

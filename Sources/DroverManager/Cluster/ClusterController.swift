@@ -66,11 +66,19 @@ public final class ClusterController: Sendable {
         storeHealth.onFailure { failures.increment() }
         self.reconciler = Mutex(Reconciler(scheduler: Scheduler(cpuOvercommit: configuration.cpuOvercommit), maxFailovers: configuration.maxFailovers))
         self.keptIndex = KeptPlacementIndex(cpuOvercommit: configuration.cpuOvercommit)
+        self.heartbeatPace = Mutex(HeartbeatPace(
+            base: NodeLiveness(interval: configuration.heartbeatInterval, grace: configuration.heartbeatGrace),
+            maxPerSecond: configuration.maxHeartbeatsPerSecond
+        ))
+        metrics.heartbeatInterval.record(NodeLiveness.seconds(configuration.heartbeatInterval))
     }
 
-    var liveness: NodeLiveness {
-        NodeLiveness(interval: configuration.heartbeatInterval, grace: configuration.heartbeatGrace)
-    }
+    /// The heartbeat interval and grace nodes are told and judged by, stretched with the fleet
+    /// (see `HeartbeatPace`); followed by `checkLiveness`.
+    let heartbeatPace: Mutex<HeartbeatPace>
+
+    /// What nodes are told to heartbeat at now (in `welcome`).
+    var announcedLiveness: NodeLiveness { heartbeatPace.withLock { $0.announced } }
 
     /// Keeps an event in the store for `GET /api/v1/events`; a failure to write it is logged, not thrown.
     /// It belongs to the agent's tenant, or else to the node's (none for a shared node: admins only).
@@ -106,7 +114,8 @@ public final class ClusterController: Sendable {
     /// of the reconnect window instead (`reconnectGrace` after the start), so nodes backing off
     /// while the manager was away are not declared down for the manager's own absence.
     func checkLiveness(now: Date = Date()) async throws {
-        let nodes = model.nodes()
+        let nodes = model.unorderedNodes()
+        let liveness = await paceHeartbeats(liveNodes: nodes.count { $0.status != .down }, now: now)
         let heard = await sessions.lastSeen
         let reconnectDeadline = startedAt.addingTimeInterval(NodeLiveness.seconds(configuration.reconnectGrace))
         var lastSeen: [String: Date] = [:]
@@ -144,6 +153,22 @@ public final class ClusterController: Sendable {
                 await recordEvent("node.\(transition.to.rawValue)", node: transition.nodeID, "no heartbeat for \(silence) s")
             }
         }
+    }
+
+    /// Follows the fleet's size with the heartbeat interval: when it changes, every connected
+    /// node is told in a new `welcome`. Returns the liveness to judge nodes by now.
+    private func paceHeartbeats(liveNodes: Int, now: Date) async -> NodeLiveness {
+        let (changed, judging) = heartbeatPace.withLock { pace in (pace.update(nodes: liveNodes, now: now), pace.judging(at: now)) }
+        guard let changed else { return judging }
+        let interval = NodeLiveness.seconds(changed.interval), grace = NodeLiveness.seconds(changed.grace)
+        logger.info("heartbeat interval changed with the fleet's size", metadata: [
+            "nodes": "\(liveNodes)", "interval_s": "\(String(format: "%.2f", interval))", "grace_s": "\(String(format: "%.2f", grace))",
+        ])
+        metrics.heartbeatInterval.record(interval)
+        await sessions.sendEach { nodeID in
+            .welcome(NodeProtocol.Welcome(nodeID: nodeID, heartbeatIntervalSeconds: interval, heartbeatGraceSeconds: grace))
+        }
+        return judging
     }
 
     /// Converges agents toward their desired state.

@@ -38,6 +38,8 @@ final class ClusterModel: Sendable {
     func node(id: String) -> NodeRecord? { state.withLock { $0.nodes[id] } }
 
     /// Every node, by id (nodes are few next to agents).
+    /// Every node, in no particular order (no sort: for passes that look at each one).
+    func unorderedNodes() -> [NodeRecord] { state.withLock { Array($0.nodes.values) } }
     func nodes() -> [NodeRecord] { state.withLock { $0.nodes.values.sorted { $0.id < $1.id } } }
 
     /// Nodes per status, and the capacity of those not down, over the tenants `visible` allows

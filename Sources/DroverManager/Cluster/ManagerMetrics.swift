@@ -14,6 +14,8 @@ struct ManagerMetrics: Sendable {
     let fencedFrames = Counter(label: "drover_manager_fenced_frames_total")
     /// Writes the store refused (disk full, I/O error, database away).
     let storeWriteFailures = Counter(label: "drover_manager_store_write_failures_total")
+    /// The heartbeat interval nodes are told now (longer in a large fleet: `HeartbeatPace`).
+    let heartbeatInterval = Gauge(label: "drover_manager_heartbeat_interval_seconds")
     let taskLatency = Metrics.Timer(label: "drover_manager_task_latency_seconds")
 
     func taskFinished(_ task: TaskRecord) {

@@ -83,6 +83,11 @@ actor NodeSessions {
         return nodeIDs
     }
 
+    /// Sends every connected node a frame made for it.
+    func sendEach(_ make: (String) -> NodeMessage) {
+        for (nodeID, session) in sessions { session.outbound.yield(make(nodeID)) }
+    }
+
     /// Whether the node has a session open now.
     func isConnected(nodeID: String) -> Bool {
         sessions[nodeID] != nil

@@ -214,8 +214,16 @@ struct ManagerConnection: Service {
                 if let issued = welcome.nodeCredential, !issued.isEmpty { credential.replace(with: issued, logger: logger) }
                 let firstWelcome = !session.isWelcomed
                 let interval = heartbeatInterval(welcome)
+                // A later welcome changes the pace (the manager stretches it as its fleet grows).
+                let previous = session.interval
                 session.welcomed(interval: interval)
-                guard firstWelcome else { continue }
+                metrics.heartbeatInterval.record(interval.seconds)
+                guard firstWelcome else {
+                    if interval != previous {
+                        logger.info("heartbeat interval changed by the manager", metadata: ["heartbeat_s": "\(String(format: "%.2f", interval.seconds))"])
+                    }
+                    continue
+                }
                 logger.info("registered with manager", metadata: [
                     "node": "\(configuration.nodeID)", "manager": "\(configuration.managerURL)",
                     "heartbeat_s": "\(String(format: "%.2f", interval.seconds))",

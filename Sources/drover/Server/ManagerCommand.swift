@@ -19,6 +19,9 @@ struct ManagerOptions: ParsableArguments {
     @Option(help: "Seconds without a heartbeat before a node is marked down.")
     var heartbeatGrace = 15.0
 
+    @Option(help: "Heartbeats per second all nodes together may send (0: no limit); a larger fleet is told a longer interval, and its grace grows by as much.")
+    var maxHeartbeatsPerSecond = 50.0
+
     @Option(help: "Seconds nodes have to reconnect after the manager starts before their silence counts toward --heartbeat-grace.")
     var reconnectGrace = 10.0
 
@@ -93,6 +96,7 @@ struct ManagerOptions: ParsableArguments {
             jwtLifetime: jwtTtl, rateLimit: rateLimit, rateBurst: rateBurst
         )
         configuration.reconnectGrace = .milliseconds(Int64(reconnectGrace * 1000))
+        configuration.maxHeartbeatsPerSecond = maxHeartbeatsPerSecond
         configuration.jwtES256KeyPEM = keyPEM
         configuration.tlsCertificatePath = tlsCert
         configuration.tlsKeyPath = tlsKey
