@@ -140,7 +140,13 @@ do {
     }
     say(String(format: "\nall %d agents running %.1f s after the last deploy answered", placed, milliseconds(ContinuousClock.now - settleStarted) / 1_000))
     try await measureReads(label: "\(placed) agents, all running")
-    try await Task.sleep(for: .seconds(5))
+    // Every node sends its list once more after its last change, and its digest a beat later
+    // (the manager then hashes what it holds for it): two heartbeat intervals of settling,
+    // measured on their own, before the manager is idle.
+    let settleCPU = try cpuSeconds(manager.pid)
+    let settle = max(5, 2 * heartbeatSeconds)
+    try await Task.sleep(for: .seconds(settle))
+    say(String(format: "manager CPU while the fleet settles (%.0f s: each node's last list, then its digest): %.1f%% of one core", settle, (try cpuSeconds(manager.pid) - settleCPU) / settle * 100))
     let rss = try residentMiB(manager.pid)
     say(String(format: "manager RSS %.0f MB: %.2f KB per agent (all of the process, over %d agents)", rss, rss * 1_024 / Double(max(placed, 1)), placed))
     let cpuBefore = try cpuSeconds(manager.pid)

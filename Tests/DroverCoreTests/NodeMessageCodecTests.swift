@@ -129,6 +129,7 @@ struct AgentListDigestTests {
         let agents: [NodeProtocol.RunningAgent] = [
             .init(agentID: "b-2", generation: 12, status: .running, restarts: 3), .init(agentID: "a.1", generation: 1, status: .starting),
             .init(agentID: "c_3", generation: 7, status: .failed, restarts: 10),
+            .init(agentID: "d", generation: 0, status: .running, restarts: 0), .init(agentID: "e", generation: 1_234_567_890, status: .stopped, restarts: -7),
         ]
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for agent in agents.sorted(by: { $0.agentID < $1.agentID }) {
@@ -136,7 +137,9 @@ struct AgentListDigestTests {
                 hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
             }
         }
-        #expect(NodeProtocol.RunningAgent.digest(agents) == "3-" + String(hash, radix: 16))
+        #expect(NodeProtocol.RunningAgent.digest(agents) == "5-" + String(hash, radix: 16))
+        let byID = Dictionary(uniqueKeysWithValues: agents.map { ($0.agentID, $0) })
+        #expect(NodeProtocol.RunningAgent.digest(byID.values) == NodeProtocol.RunningAgent.digest(agents))
         #expect(NodeProtocol.RunningAgent.digest(agents.reversed()) == NodeProtocol.RunningAgent.digest(agents))
         #expect(NodeProtocol.RunningAgent.digest([]) == "0-cbf29ce484222325")
     }

@@ -13,25 +13,26 @@ public enum NodeProtocol {
         /// how many, and a 64-bit FNV-1a hash of each one's id, generation, status and restarts
         /// (sorted by id). Node and manager compute it alike.
         public static func digest(_ agents: some Sequence<RunningAgent>) -> String {
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            var count = 0
-            // The bytes of "ID|GENERATION|STATUS|RESTARTS\n" per agent, fed without building the line.
-            func feed(_ bytes: some Sequence<UInt8>) {
-                for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-            }
+            digest(Array(agents))
+        }
+
+        /// `digest` of an array, sorted here (not generic, so nothing goes through witness tables:
+        /// a manager computes one per node after each change to what the node runs).
+        public static func digest(_ agents: [RunningAgent]) -> String {
+            var hash = DigestHash()
             let bar = UInt8(ascii: "|")
             for agent in agents.sorted(by: { $0.agentID < $1.agentID }) {
-                count += 1
-                feed(agent.agentID.utf8)
-                feed(CollectionOfOne(bar))
-                feed(String(agent.generation).utf8)
-                feed(CollectionOfOne(bar))
-                feed(agent.status.rawValue.utf8)
-                feed(CollectionOfOne(bar))
-                feed(String(agent.restarts).utf8)
-                feed(CollectionOfOne(UInt8(ascii: "\n")))
+                // The bytes of "ID|GENERATION|STATUS|RESTARTS\n", fed without building the line.
+                hash.feed(agent.agentID)
+                hash.feed(bar)
+                hash.feedDecimal(agent.generation)
+                hash.feed(bar)
+                hash.feed(agent.status.rawValue)
+                hash.feed(bar)
+                hash.feedDecimal(agent.restarts)
+                hash.feed(UInt8(ascii: "\n"))
             }
-            return "\(count)-" + String(hash, radix: 16)
+            return "\(agents.count)-" + String(hash.value, radix: 16)
         }
 
         public var agentID: String
