@@ -254,13 +254,24 @@ public final class SQLiteStore: Store, Service, StoreHealthReporting {
             latest[update.id] = index
             if let error = update.lastError { errors[update.id] = error }
         }
-        let rows: [JSONValue] = latest.values.sorted().map { index in
+        // Rows of [id, status, restarts, updated_at, error or null], written straight to text.
+        var rows = JSONTextWriter(capacity: latest.count * 112)
+        rows.raw("[")
+        for (position, index) in latest.values.sorted().enumerated() {
             let update = updates[index]
-            return .array([
-                .string(update.id), .string(update.status.rawValue), .int(update.restarts), .string(JSONCoding.formatDate(update.updatedAt)),
-                errors[update.id].map { .string($0) } ?? .null,
-            ])
+            rows.raw(position == 0 ? "[" : ",[")
+            rows.string(update.id)
+            rows.raw(",")
+            rows.string(update.status.rawValue)
+            rows.raw(",")
+            rows.int(update.restarts)
+            rows.raw(",")
+            rows.string(JSONCoding.formatDate(update.updatedAt))
+            rows.raw(",")
+            if let error = errors[update.id] { rows.string(error) } else { rows.null() }
+            rows.raw("]")
         }
+        rows.raw("]")
         let changed = try await query(
             """
             UPDATE agents SET status = u.value ->> 1,
@@ -271,7 +282,7 @@ public final class SQLiteStore: Store, Service, StoreHealthReporting {
             FROM json_each(?) AS u WHERE agents.id = u.value ->> 0
             RETURNING agents.id
             """,
-            [.text(try Self.encode(JSONValue.array(rows)))]
+            [.text(rows.text)]
         )
         return Set(changed.compactMap { $0.column("id")?.string })
     }
@@ -372,7 +383,7 @@ public final class SQLiteStore: Store, Service, StoreHealthReporting {
             SELECT id, data FROM tasks WHERE agent_id IN (SELECT value FROM json_each(?)) AND status IN ('queued', 'dispatched')
             ORDER BY created_at, id, tenant
             """,
-            [.text(try Self.encode(agentIDs))]
+            [.text(Self.textArray(agentIDs))]
         )
     }
 
@@ -419,6 +430,13 @@ public final class SQLiteStore: Store, Service, StoreHealthReporting {
             writer.raw("]")
         }
         writer.raw("]")
+        return writer.text
+    }
+
+    /// A JSON array of strings (for `json_each(?)`), without JSONEncoder.
+    static func textArray(_ strings: [String]) -> String {
+        var writer = JSONTextWriter(capacity: strings.count * 40 + 2)
+        writer.strings(strings)
         return writer.text
     }
 

@@ -228,3 +228,34 @@ struct NodeRecordTextTests {
         }
     }
 }
+
+@Suite("Audit entries and events as text")
+struct AuditEntryTextTests {
+    @Test("audit entries, principals, events and bare values are JSONEncoder's text, byte for byte, with every optional set and unset")
+    func agreeWithFoundation() throws {
+        let at = Date(timeIntervalSince1970: 1_796_314_858.125)
+        let awkward = JSONTextWriterTests.awkward
+        let principals: [Principal?] = [
+            nil, .admin, Principal(role: .tenant, tenant: "acme", subject: "tok-1", credential: "cred-1"),
+            Principal(role: .node, tenant: awkward[0], subject: awkward[1]),
+        ]
+        for principal in principals {
+            for remote in [nil, "10.0.0.1:5000"] {
+                let entry = AuditEntry(sequence: 42, at: at, principal: principal, remote: remote, method: "POST", path: "/api/v1/\(awkward[2])", status: 201)
+                #expect(try entry.jsonText() == String(decoding: try JSONCoding.encoder().encode(entry), as: UTF8.self))
+            }
+        }
+        let events = [
+            ClusterEvent(at: at, kind: "node.down", message: "bare"),
+            ClusterEvent(sequence: 7, at: at, kind: "agent.moved", nodeID: "n-1", agentID: "a-1", tenant: "acme", message: awkward[1]),
+            ClusterEvent(at: at, kind: "x", agentID: "only-agent", message: ""),
+        ]
+        for event in events {
+            #expect(try event.jsonText() == String(decoding: try JSONCoding.encoder().encode(event), as: UTF8.self))
+        }
+        let values: [JSONValue] = [.null, ["a", 1, 2.5, true, ["nested": [nil, "x"]]], .string(awkward[0])]
+        for value in values {
+            #expect(try JSONCoding.string(value) == String(decoding: try JSONCoding.encoder().encode(value), as: UTF8.self))
+        }
+    }
+}
