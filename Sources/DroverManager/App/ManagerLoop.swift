@@ -37,7 +37,13 @@ struct ManagerLoop: Service, CustomStringConvertible {
                     await controller.periodicRebalance()
                 }
                 await controller.auditLog.flush()
-                try await Task.sleep(for: backoff.delay)
+                // A pass requested meanwhile (a node's hello) starts the next one early, while
+                // the store takes writes.
+                if backoff.failures == 0 {
+                    await controller.passTrigger.wait(upTo: backoff.delay)
+                } else {
+                    try await Task.sleep(for: backoff.delay)
+                }
             }
         }
     }

@@ -57,14 +57,10 @@ extension ClusterController {
         ])
         metrics.nodeSessions.increment()
         await recordEvent("node.\(event.replacingOccurrences(of: "node ", with: ""))", node: hello.nodeID, "\(event) with \(hello.agents.count) agents")
-        // The session is open: what follows is the periodic work done early, and a failure of it
-        // (the store refusing a write) must not refuse the node; the cluster loop does it again.
-        do {
-            try await reconcile()
-            try await dispatchOpenTasks()
-        } catch {
-            logger.warning("work after a node's hello is left to the next cluster pass", metadata: ["node": "\(hello.nodeID)", "error": "\(error)"])
-        }
+        // The session is open: the cluster loop's next pass (started now, or right after the one
+        // running) sends what the node is owed. Passes, not one per hello: a thousand nodes
+        // reconnecting after a restart share a few passes and keep the plan lock free for deploys.
+        passTrigger.request()
     }
 
     /// A live node whose record the store refused: the model takes it anyway (liveness and

@@ -40,6 +40,8 @@ public final class ClusterController: Sendable {
     /// Tasks sent to nodes and not answered yet, as stored when sent (by `dispatchKey`), so a
     /// result needs no read of the store. Only a cache: the store's compare-and-set decides.
     let dispatchedTasks = Mutex<[String: TaskRecord]>([:])
+    /// Starts the cluster loop's next pass early (see `PassTrigger`).
+    let passTrigger = PassTrigger()
     /// Told of every workflow task that becomes final (the workflow engine's inbox).
     let workflowTaskObserver = Mutex<TaskObserver?>(nil)
 
